@@ -1,0 +1,107 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// readmeBlocks returns the sh code blocks of one README section.
+func readmeBlocks(t *testing.T, section string) [][]string {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	start := strings.Index(text, "\n## "+section+"\n")
+	if start < 0 {
+		t.Fatalf("README has no section %q", section)
+	}
+	text = text[start+1:]
+	if end := strings.Index(text[3:], "\n## "); end >= 0 {
+		text = text[:end+3]
+	}
+	var blocks [][]string
+	for _, m := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(text, -1) {
+		blocks = append(blocks, strings.Split(strings.TrimSpace(m[1]), "\n"))
+	}
+	return blocks
+}
+
+// TestReadmeCommands keeps the README's two commands true.
+func TestReadmeCommands(t *testing.T) {
+	blocks := readmeBlocks(t, "The two commands")
+	if len(blocks) != 2 || blocks[0][0] != "go run ./cmd/airlock demo" || blocks[1][0] != ".ci/run" {
+		t.Fatalf("README's two commands changed: %q", blocks)
+	}
+	ci, err := os.ReadFile("../../.ci/run")
+	if err != nil || !strings.Contains(string(ci), "go test -race") {
+		t.Errorf(".ci/run must run the tests: %v %q", err, ci)
+	}
+	out, errOut, code := run(t, nil, "demo")
+	if code != 0 || !strings.Contains(out, "→ closed") || !strings.Contains(out, "0 problems") {
+		t.Errorf("demo: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if strings.TrimSpace(errOut) != "" {
+		t.Errorf("demo wrote to stderr (logs belong in the data directory):\n%s", errOut)
+	}
+}
+
+// TestReadmeQuickstart runs the quickstart's commands as written, with the
+// binary this test built standing in for ./airlock.
+func TestReadmeQuickstart(t *testing.T) {
+	blocks := readmeBlocks(t, "Quickstart")
+	if len(blocks) != 3 {
+		t.Fatalf("quickstart has %d sh blocks, want 3 (build+serve, work, verify)", len(blocks))
+	}
+	work := t.TempDir()
+	if err := os.Symlink(binary, filepath.Join(work, "airlock")); err != nil {
+		t.Fatal(err)
+	}
+	// Block 1: build (done by TestMain) and serve.
+	var serveArgs []string
+	for _, line := range blocks[0] {
+		if strings.HasPrefix(line, "./airlock serve ") {
+			serveArgs = strings.Fields(strings.TrimPrefix(line, "./airlock "))
+		}
+	}
+	if len(serveArgs) == 0 {
+		t.Fatal("quickstart does not start ./airlock serve")
+	}
+	cmd := exec.Command(binary, append(serveArgs, "--api-addr", "127.0.0.1:0")...)
+	cmd.Dir = work
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	data := filepath.Join(work, "airlock-data")
+	srv := &proc{cmd: cmd, data: data}
+	waitAddr(t, srv)
+
+	shell := func(lines []string, env ...string) string {
+		c := exec.Command("bash", "-euo", "pipefail", "-c", strings.Join(lines, "\n"))
+		c.Dir = work
+		c.Env = append(os.Environ(), env...)
+		out, err := c.CombinedOutput()
+		if err != nil {
+			t.Fatalf("quickstart block failed: %v\n%s\n--- output:\n%s", err, strings.Join(lines, "\n"), out)
+		}
+		return string(out)
+	}
+	out := shell(blocks[1], "AIRLOCK_SERVER="+srv.url)
+	for _, want := range []string{"Jailbreak attempts from one IP", "edge-block-1", "containment"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("quickstart output lacks %q:\n%s", want, out)
+		}
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	cmd.Wait()
+	if out := shell(blocks[2]); !strings.Contains(out, "OK") {
+		t.Errorf("quickstart verify:\n%s", out)
+	}
+}

@@ -1,0 +1,177 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/airlock-ir/airlock/internal/api"
+	"github.com/airlock-ir/airlock/internal/config"
+	"github.com/airlock-ir/airlock/internal/store"
+)
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", stderr)
+	data := fs.String("data", defaultDataDir(), "data directory (created if missing)")
+	configFile := fs.String("config", "", "YAML configuration file (see docs/configuration.md)")
+	apiAddr := fs.String("api-addr", "", "API listen address (overrides api.addr; default 127.0.0.1:7700)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg := config.Default()
+	if *configFile != "" {
+		var err error
+		if cfg, err = config.Load(*configFile); err != nil {
+			return err
+		}
+	}
+	if *apiAddr != "" {
+		cfg.API.Addr = *apiAddr
+		if err := cfg.Validate(); err != nil {
+			return usageError("--api-addr: %v", err)
+		}
+	}
+	log := newLogger(cfg.Log, stderr)
+	srv, err := startServer(ctx, *data, cfg, log, stderr)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	fmt.Fprintln(stderr, "airlock: shutting down")
+	return srv.shutdown(time.Duration(cfg.API.ShutdownTimeout))
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// server is a running API server over a data directory.
+type server struct {
+	dir  *dataDir
+	http *http.Server
+	url  string
+	done chan error
+}
+
+// startServer opens the data directory, creates the first admin token if
+// there is none, and starts serving. It returns once the listener is bound.
+func startServer(ctx context.Context, dataPath string, cfg config.Config, log *slog.Logger, notice io.Writer) (*server, error) {
+	dir, err := openDataDir(ctx, dataPath, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := ensureAdminToken(ctx, dir, notice); err != nil {
+		dir.Close()
+		return nil, err
+	}
+	apiSrv := api.New(dir.store, dir.service(), api.Options{
+		MaxBodyBytes:     int64(cfg.API.MaxBodyBytes),
+		MaxEvidenceBytes: int64(cfg.Evidence.MaxBytes),
+	}, log)
+	ln, err := net.Listen("tcp", cfg.API.Addr)
+	if err != nil {
+		dir.Close()
+		return nil, fmt.Errorf("listen on %s: %w", cfg.API.Addr, err)
+	}
+	s := &server{
+		dir:  dir,
+		url:  "http://" + ln.Addr().String(),
+		done: make(chan error, 1),
+		http: &http.Server{
+			Handler:           apiSrv,
+			ReadHeaderTimeout: time.Duration(cfg.API.ReadHeaderTimeout),
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+	}
+	if err := writeFileAtomic(filepath.Join(dataPath, apiAddrFile), []byte(s.url+"\n"), 0o600); err != nil {
+		ln.Close()
+		dir.Close()
+		return nil, err
+	}
+	go func() {
+		err := s.http.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.done <- err
+	}()
+	log.Info("api listening", "url", s.url, "data", dataPath)
+	fmt.Fprintf(notice, "airlock: API listening on %s (data in %s)\n", s.url, dataPath)
+	return s, nil
+}
+
+// shutdown stops accepting requests, lets those in flight finish (up to
+// timeout), and closes the store.
+func (s *server) shutdown(timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	err := s.http.Shutdown(ctx)
+	if serveErr := <-s.done; serveErr != nil && err == nil {
+		err = serveErr
+	}
+	os.Remove(filepath.Join(s.dir.path, apiAddrFile))
+	return errors.Join(err, s.dir.Close())
+}
+
+// ensureAdminToken creates the first admin token of a new data directory and
+// writes it to a file only its owner can read. The token never goes to logs.
+func ensureAdminToken(ctx context.Context, dir *dataDir, notice io.Writer) error {
+	var n int
+	err := dir.store.View(ctx, func(tx store.Tx) error {
+		toks, err := tx.ListTokens(ctx)
+		n = len(toks)
+		return err
+	})
+	if err != nil || n > 0 {
+		return err
+	}
+	secret, _, err := api.CreateToken(ctx, dir.store, "admin", api.RoleAdmin, "airlock serve (first start)")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir.path, adminTokenFile)
+	if err := writeFileAtomic(path, []byte(secret+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write admin token: %w", err)
+	}
+	fmt.Fprintf(notice, "airlock: created the first admin token; it is in %s (readable only by you)\n", path)
+	return nil
+}
+
+// writeFileAtomic writes data to path via a synced temporary and a rename.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,158 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	API      API      `yaml:"api"`
+	Evidence Evidence `yaml:"evidence"`
+	Log      Log      `yaml:"log"`
+}
+
+// API configures the HTTP API listener.
+type API struct {
+	Addr              string   `yaml:"addr"`                // host:port; port 0 picks a free port
+	MaxBodyBytes      Bytes    `yaml:"max_body_bytes"`      // largest JSON request body
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout"` // slow-loris bound
+	ShutdownTimeout   Duration `yaml:"shutdown_timeout"`    // grace for in-flight requests
+}
+
+// Evidence configures the evidence store.
+type Evidence struct {
+	MaxBytes Bytes `yaml:"max_bytes"` // largest evidence upload
+}
+
+// Log configures Airlock's own logs.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn or error
+	Format string `yaml:"format"` // text or json
+}
+
+// Bounds, shared with the documentation in docs/configuration.md.
+const (
+	minBodyBytes     = KiB
+	maxBodyBytes     = 64 * MiB
+	minEvidenceBytes = 1
+	maxEvidenceBytes = TiB
+)
+
+var (
+	logLevels  = []string{"debug", "info", "warn", "error"}
+	logFormats = []string{"text", "json"}
+)
+
+// Default returns the configuration used for every key the file leaves out.
+func Default() Config {
+	return Config{
+		API: API{
+			Addr:              "127.0.0.1:7700",
+			MaxBodyBytes:      MiB,
+			ReadHeaderTimeout: Duration(10 * time.Second),
+			ShutdownTimeout:   Duration(15 * time.Second),
+		},
+		Evidence: Evidence{
+			MaxBytes: GiB,
+		},
+		Log: Log{
+			Level:  "info",
+			Format: "text",
+		},
+	}
+}
+
+// keyError is one validation problem, tied to the dotted key path it is
+// about so that Parse can add the line the key is on.
+type keyError struct {
+	key string
+	msg string
+}
+
+func (e *keyError) Error() string { return e.key + ": " + e.msg }
+
+// Validate reports every problem at once, joined with errors.Join; each
+// names its key path, e.g. "api.max_body_bytes: ...".
+func (c Config) Validate() error {
+	var errs []error
+	add := func(key, format string, args ...any) {
+		errs = append(errs, &keyError{key: key, msg: fmt.Sprintf(format, args...)})
+	}
+	if msg := checkAddr(c.API.Addr); msg != "" {
+		add("api.addr", "%s", msg)
+	}
+	if b := c.API.MaxBodyBytes; b < minBodyBytes || b > maxBodyBytes {
+		add("api.max_body_bytes", "%s is out of range: want %s to %s", b, minBodyBytes, maxBodyBytes)
+	}
+	if d := c.API.ReadHeaderTimeout; d <= 0 {
+		add("api.read_header_timeout", "must be greater than 0, got %s", d)
+	}
+	if d := c.API.ShutdownTimeout; d <= 0 {
+		add("api.shutdown_timeout", "must be greater than 0, got %s", d)
+	}
+	if b := c.Evidence.MaxBytes; b < minEvidenceBytes || b > maxEvidenceBytes {
+		add("evidence.max_bytes", "%s is out of range: want %s byte to %s", b, Bytes(minEvidenceBytes), Bytes(maxEvidenceBytes))
+	}
+	if !slices.Contains(logLevels, c.Log.Level) {
+		add("log.level", "unknown level %q: want %s", c.Log.Level, orList(logLevels))
+	}
+	if !slices.Contains(logFormats, c.Log.Format) {
+		add("log.format", "unknown format %q: want %s", c.Log.Format, orList(logFormats))
+	}
+	return errors.Join(errs...)
+}
+
+// checkAddr returns why addr is not a listen address, or "". An empty host
+// (":7700") means every interface, as with net.Listen.
+func checkAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Sprintf("%q is not host:port, e.g. \"127.0.0.1:7700\"", addr)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil || strings.HasPrefix(port, "+") {
+		return fmt.Sprintf("%q: port %q must be a number from 0 to 65535", addr, port)
+	}
+	if host == "" {
+		return ""
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return ""
+	}
+	if !isHostname(host) {
+		return fmt.Sprintf("%q: host %q is neither an IP address nor a host name", addr, host)
+	}
+	return ""
+}
+
+func isHostname(s string) bool {
+	s = strings.TrimSuffix(s, ".")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// orList renders ["a", "b", "c"] as `a, b or c`.
+func orList(set []string) string {
+	if len(set) == 1 {
+		return set[0]
+	}
+	return strings.Join(set[:len(set)-1], ", ") + " or " + set[len(set)-1]
+}

@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors, for errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict") // an optimistic-concurrency version or a unique key did not match
+)
+
+// Store is a backend. Update runs fn in a read-write transaction that
+// commits when fn returns nil and rolls back otherwise; View runs fn in a
+// read-only one. Writers are serialised per incident at least, so a
+// read-modify-write inside Update sees no concurrent change.
+type Store interface {
+	Update(ctx context.Context, fn func(Tx) error) error
+	View(ctx context.Context, fn func(Tx) error) error
+	Close() error
+}
+
+// Tx is everything a transaction can do. Consumers should declare the
+// subset they need.
+type Tx interface {
+	CreateIncident(ctx context.Context, inc *Incident) error
+	GetIncident(ctx context.Context, id string) (*Incident, error)
+	// UpdateIncident replaces the incident if its stored version equals
+	// inc.Version, then increments inc.Version. Otherwise ErrConflict.
+	UpdateIncident(ctx context.Context, inc *Incident) error
+	ListIncidents(ctx context.Context, f IncidentFilter) ([]*Incident, string, error)
+	ListIncidentIDs(ctx context.Context) ([]string, error)
+
+	AppendTimeline(ctx context.Context, e *TimelineEntry) error
+	// LastTimelineEntry returns ErrNotFound for an incident with no entries.
+	LastTimelineEntry(ctx context.Context, incidentID string) (*TimelineEntry, error)
+	// ListTimeline returns entries in seq order from afterSeq+1, at most limit (0: all).
+	ListTimeline(ctx context.Context, incidentID string, afterSeq int64, limit int) ([]*TimelineEntry, error)
+
+	PutBlob(ctx context.Context, b *Blob) error // no-op if the digest is known
+	GetBlob(ctx context.Context, sha256 string) (*Blob, error)
+	ListBlobs(ctx context.Context) ([]*Blob, error)
+	AttachEvidence(ctx context.Context, ev *Evidence) error
+	ListEvidence(ctx context.Context, incidentID string) ([]*Evidence, error)
+	ListEvidenceByBlob(ctx context.Context, sha256 string) ([]*Evidence, error)
+	AppendCustody(ctx context.Context, c *Custody) error
+	ListCustody(ctx context.Context, sha256 string) ([]*Custody, error)
+
+	CreateTask(ctx context.Context, t *Task) error
+	GetTask(ctx context.Context, incidentID, id string) (*Task, error)
+	UpdateTask(ctx context.Context, t *Task) error // same versioning as UpdateIncident
+	ListTasks(ctx context.Context, incidentID string) ([]*Task, error)
+
+	CreateToken(ctx context.Context, t *Token) error
+	TokenByHash(ctx context.Context, hash string) (*Token, error)
+	ListTokens(ctx context.Context) ([]*Token, error)
+	RevokeToken(ctx context.Context, id string, at time.Time) error
+	TouchToken(ctx context.Context, id string, at time.Time) error
+
+	AppendAudit(ctx context.Context, a *AuditEntry) error
+	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEntry, string, error)
+
+	// ReplaceTechniques swaps the imported ATLAS catalogue for a new one.
+	ReplaceTechniques(ctx context.Context, version string, ts []Technique) error
+	ListTechniques(ctx context.Context) (version string, ts []Technique, err error)
+}
