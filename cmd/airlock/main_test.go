@@ -235,6 +235,21 @@ func TestLifecycleThroughCLI(t *testing.T) {
 		t.Errorf("incident list --phase closed lacks %s:\n%s", id, list)
 	}
 
+	// Revoking a token works while the server runs and takes effect at once.
+	var tokID string
+	for _, line := range strings.Split(mustRun(t, nil, "token", "list", "--data", data), "\n") {
+		if f := strings.Fields(line); len(f) > 2 && f[1] == "responder" && f[2] == "alice" {
+			tokID = f[0]
+		}
+	}
+	if tokID == "" {
+		t.Fatal("token list does not show alice's responder token")
+	}
+	mustRun(t, nil, "token", "revoke", "--data", data, tokID)
+	if _, errOut, code := run(t, env, "incident", "list"); code == 0 || !strings.Contains(errOut, "revoked") {
+		t.Errorf("a revoked token still works: exit %d, stderr %q", code, errOut)
+	}
+
 	// Graceful shutdown on SIGTERM.
 	srv.cmd.Process.Signal(syscall.SIGTERM)
 	if err := srv.cmd.Wait(); err != nil {

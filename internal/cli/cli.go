@@ -27,7 +27,7 @@ func commands() []command {
 		{"demo", "walk one incident through its whole lifecycle on a fresh data directory", runDemo},
 		{"incident", "list, show, create, update and move incidents (talks to the API)", runIncident},
 		{"verify", "re-check every timeline chain and evidence hash in a data directory", runVerify},
-		{"token", "create an API token in a data directory", runToken},
+		{"token", "create, list and revoke API tokens in a data directory", runToken},
 		{"atlas", "import a MITRE ATLAS.yaml into a data directory", runAtlas},
 		{"version", "print the version", runVersion},
 	}
