@@ -35,22 +35,23 @@ var Roles = []string{RoleAdmin, RoleResponder, RoleViewer, RoleGateway}
 type perm int
 
 const (
-	permNone     perm = iota // health: no token at all
-	permRead                 // read incidents and their timelines
-	permEvidence             // read evidence contents
-	permWrite                // change incidents
-	permAdmin                // audit log, everything
+	permNone       perm = iota // health: no token at all
+	permRead                   // read incidents and their timelines
+	permEvidence               // read evidence contents
+	permWrite                  // change incidents
+	permAdmin                  // audit log, everything
+	permPolicyRead             // read the containment policy: people and gateways
 )
 
 var roleGrants = map[string][]perm{
-	RoleAdmin:     {permRead, permEvidence, permWrite, permAdmin},
-	RoleResponder: {permRead, permEvidence, permWrite},
-	RoleViewer:    {permRead},
-	RoleGateway:   {},
+	RoleAdmin:     {permRead, permEvidence, permWrite, permAdmin, permPolicyRead},
+	RoleResponder: {permRead, permEvidence, permWrite, permPolicyRead},
+	RoleViewer:    {permRead, permPolicyRead},
+	RoleGateway:   {permPolicyRead},
 }
 
 func (p perm) String() string {
-	return [...]string{"none", "read", "read evidence", "write", "admin"}[p]
+	return [...]string{"none", "read", "read evidence", "write", "admin", "read the policy"}[p]
 }
 
 func granted(role string, p perm) bool {

@@ -1,6 +1,9 @@
 package api_test
 
 import (
+	"context"
+	"github.com/airlock-ir/airlock/internal/containment"
+	"github.com/airlock-ir/airlock/internal/policy"
 	"net/http"
 	"os"
 	"regexp"
@@ -21,13 +24,15 @@ const (
 	needEvidence = "evidence"
 	needWrite    = "write"
 	needAdmin    = "admin"
+	needPolicy   = "policy" // read the policy: every role, gateways included
 )
 
 // route is one registered route with a request that succeeds for a role
 // that may use it.
 type route struct {
-	pattern     string // exactly as registered in server.go
-	path        string // with real ids filled in
+	pattern     string        // exactly as registered in server.go
+	path        string        // with real ids filled in
+	pathFn      func() string // when each call needs a fresh target
 	need        string
 	body        func() any // nil: no body
 	contentType string
@@ -42,6 +47,9 @@ type fixture struct {
 	inc  *incident.Incident
 	task *incident.Task
 	sha  string
+	// freshAction adds a policy action and returns its path, so each
+	// DELETE has something to remove.
+	freshAction func() string
 }
 
 func newFixture(t *testing.T, e *env) fixture {
@@ -56,6 +64,14 @@ func newFixture(t *testing.T, e *env) fixture {
 	e.do(t, "POST", base+"/evidence?name=log.txt", e.responder(), "some log lines\n", header{"Content-Type", "text/plain"}).
 		want(t, http.StatusCreated).decode(t, &ev)
 	f.sha = ev.SHA256
+	f.freshAction = func() string {
+		act, err := e.policy.Add(context.Background(), incident.Actor{Name: "fixture"}, containment.Request{
+			Kind: policy.KindBlock, Target: containment.TargetRequest{Target: policy.Target{User: "someone"}}, Reason: "fixture"})
+		if err != nil {
+			t.Fatalf("fixture action: %v", err)
+		}
+		return "/api/v1/policy/actions/" + act.ID
+	}
 	return f
 }
 
@@ -98,6 +114,10 @@ func routes(f fixture) []route {
 		{pattern: "GET /api/v1/evidence/{sha256}/custody", path: "/api/v1/evidence/" + f.sha + "/custody", need: needRead, ok: 200},
 		{pattern: "GET /api/v1/verify", path: "/api/v1/verify", need: needAdmin, ok: 200},
 		{pattern: "GET /api/v1/audit", path: "/api/v1/audit", need: needAdmin, ok: 200},
+		{pattern: "GET /api/v1/policy", path: "/api/v1/policy", need: needPolicy, ok: 200},
+		{pattern: "POST /api/v1/policy/actions", path: "/api/v1/policy/actions", need: needWrite, ok: 201,
+			body: static(map[string]any{"kind": "block", "target": map[string]string{"user": "mallory"}, "reason": "test"})},
+		{pattern: "DELETE /api/v1/policy/actions/{id}", need: needWrite, ok: 200, pathFn: f.freshAction},
 	}
 }
 
@@ -115,7 +135,11 @@ func (e *env) call(t *testing.T, r route, authorization string) *result {
 	if r.contentType != "" {
 		hdrs = append(hdrs, header{"Content-Type", r.contentType})
 	}
-	return e.do(t, r.method(), r.path, "", body, hdrs...)
+	path := r.path
+	if r.pathFn != nil {
+		path = r.pathFn()
+	}
+	return e.do(t, r.method(), path, "", body, hdrs...)
 }
 
 // TestRouteTableIsComplete keeps the table in step with server.go: a new
@@ -154,6 +178,8 @@ func allowed(role, need string) bool {
 		return role == api.RoleAdmin || role == api.RoleResponder
 	case needAdmin:
 		return role == api.RoleAdmin
+	case needPolicy:
+		return true
 	}
 	panic("unknown need " + need)
 }
@@ -261,8 +287,8 @@ func TestAuthorization(t *testing.T) {
 			writes++
 		}
 	}
-	if writes != 7 || deniedWrites[api.RoleViewer] != writes {
-		t.Errorf("viewer was refused %d of %d writes (want 7 write routes)", deniedWrites[api.RoleViewer], writes)
+	if writes != 9 || deniedWrites[api.RoleViewer] != writes {
+		t.Errorf("viewer was refused %d of %d writes (want 9 write routes)", deniedWrites[api.RoleViewer], writes)
 	}
 
 	// Each refused write is in the audit log as "denied", with who and where.
@@ -272,7 +298,7 @@ func TestAuthorization(t *testing.T) {
 			t.Errorf("%s: %d denied entries in the audit log, want %d", role, len(denied), deniedWrites[role])
 		}
 		for _, d := range denied {
-			if d.Role != role || d.Addr != "127.0.0.1" || !strings.HasPrefix(d.Target, "/api/v1/incidents") || d.At.IsZero() {
+			if d.Role != role || d.Addr != "127.0.0.1" || !strings.HasPrefix(d.Target, "/api/v1/") || d.At.IsZero() {
 				t.Errorf("denied entry = %+v", d)
 			}
 		}

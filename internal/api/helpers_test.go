@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/airlock-ir/airlock/internal/containment"
+	"github.com/airlock-ir/airlock/internal/policy"
 	"io"
 	"log/slog"
 	"net/http"
@@ -42,6 +44,7 @@ type env struct {
 	blobDir string
 	tok     map[string]string       // role → secret
 	tokRec  map[string]*store.Token // role → stored token
+	policy  *containment.Service
 }
 
 func newEnv(tb testing.TB) *env {
@@ -59,10 +62,15 @@ func newEnv(tb testing.TB) *env {
 		tb.Fatalf("open blobs: %v", err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := api.New(st, incident.NewService(st, blobs), api.Options{MaxBodyBytes: maxBody, MaxEvidenceBytes: maxEvidence}, logger)
+	inc := incident.NewService(st, blobs)
+	pol, err := containment.New(ctx, st, inc, policy.NewHolder(policy.Empty()), containment.Options{HashKey: func(k string) string { return "kh_test_" + k }})
+	if err != nil {
+		tb.Fatalf("containment: %v", err)
+	}
+	h := api.New(st, inc, api.Options{MaxBodyBytes: maxBody, MaxEvidenceBytes: maxEvidence, Policy: pol}, logger)
 	srv := httptest.NewServer(h)
 	tb.Cleanup(srv.Close)
-	e := &env{ctx: ctx, srv: srv, st: st, blobDir: blobDir, tok: map[string]string{}, tokRec: map[string]*store.Token{}}
+	e := &env{ctx: ctx, srv: srv, st: st, blobDir: blobDir, tok: map[string]string{}, tokRec: map[string]*store.Token{}, policy: pol}
 	for _, role := range api.Roles {
 		secret, rec, err := api.CreateToken(ctx, st, tokenNames[role], role, "test")
 		if err != nil {

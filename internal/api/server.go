@@ -7,14 +7,17 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/airlock-ir/airlock/internal/containment"
 	"github.com/airlock-ir/airlock/internal/incident"
 	"github.com/airlock-ir/airlock/internal/store"
 )
 
-// Options are the server's limits.
+// Options are the server's limits and optional services.
 type Options struct {
 	MaxBodyBytes     int64 // JSON request bodies
 	MaxEvidenceBytes int64 // evidence uploads
+
+	Policy *containment.Service // the containment policy; its routes exist only when set
 }
 
 // Server is the HTTP API.
@@ -66,6 +69,11 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/evidence/{sha256}/custody", permRead, s.custody)
 	s.handle("GET /api/v1/verify", permAdmin, s.verifyAll)
 	s.handle("GET /api/v1/audit", permAdmin, s.listAudit)
+	if s.opts.Policy != nil {
+		s.handle("GET /api/v1/policy", permPolicyRead, s.getPolicy)
+		s.handle("POST /api/v1/policy/actions", permWrite, s.addPolicyAction)
+		s.handle("DELETE /api/v1/policy/actions/{id}", permWrite, s.removePolicyAction)
+	}
 
 	// Anything else under the API is a JSON 404, or 405 for a known path.
 	s.mux.Handle("/", s.serve(func(w http.ResponseWriter, r *http.Request) error {

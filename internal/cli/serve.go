@@ -13,7 +13,11 @@ import (
 	"time"
 
 	"github.com/airlock-ir/airlock/internal/api"
+	"github.com/airlock-ir/airlock/internal/bus"
 	"github.com/airlock-ir/airlock/internal/config"
+	"github.com/airlock-ir/airlock/internal/containment"
+	"github.com/airlock-ir/airlock/internal/gateway"
+	"github.com/airlock-ir/airlock/internal/policy"
 	"github.com/airlock-ir/airlock/internal/store"
 )
 
@@ -22,6 +26,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	data := fs.String("data", defaultDataDir(), "data directory (created if missing)")
 	configFile := fs.String("config", "", "YAML configuration file (see docs/configuration.md)")
 	apiAddr := fs.String("api-addr", "", "API listen address (overrides api.addr; default 127.0.0.1:7700)")
+	gatewayAddr := fs.String("gateway-addr", "", "gateway listen address (overrides gateway.addr; default 127.0.0.1:7701)")
+	upstream := fs.String("upstream", "", "one OpenAI-compatible upstream for every model, e.g. http://127.0.0.1:11434/v1 (instead of gateway.routes)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -34,12 +40,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *apiAddr != "" {
 		cfg.API.Addr = *apiAddr
-		if err := cfg.Validate(); err != nil {
-			return usageError("--api-addr: %v", err)
-		}
+	}
+	if *gatewayAddr != "" {
+		cfg.Gateway.Addr = *gatewayAddr
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError("%v", err)
 	}
 	log := newLogger(cfg.Log, stderr)
-	srv, err := startServer(ctx, *data, cfg, log, stderr)
+	srv, err := startServer(ctx, *data, cfg, *upstream, log, stderr)
 	if err != nil {
 		return err
 	}
@@ -58,48 +67,89 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// server is a running API server over a data directory.
+// server is a running API server over a data directory, and the gateway
+// when it has routes.
 type server struct {
-	dir  *dataDir
-	http *http.Server
-	url  string
-	done chan error
+	dir     *dataDir
+	http    *http.Server
+	url     string
+	done    chan error
+	gateway *runningGateway // nil without routes
+	events  *bus.InProc
+	policy  *containment.Service
+	stop    context.CancelFunc // ends background work
 }
 
 // startServer opens the data directory, creates the first admin token if
 // there is none, and starts serving. It returns once the listener is bound.
-func startServer(ctx context.Context, dataPath string, cfg config.Config, log *slog.Logger, notice io.Writer) (*server, error) {
+func startServer(ctx context.Context, dataPath string, cfg config.Config, upstream string, log *slog.Logger, notice io.Writer) (srv *server, err error) {
 	dir, err := openDataDir(ctx, dataPath, true)
 	if err != nil {
 		return nil, err
 	}
+	bg, stop := context.WithCancel(context.Background())
+	s := &server{dir: dir, done: make(chan error, 1), events: bus.NewInProc(), stop: stop}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
 	if err := ensureAdminToken(ctx, dir, notice); err != nil {
-		dir.Close()
 		return nil, err
 	}
-	apiSrv := api.New(dir.store, dir.service(), api.Options{
+	secret, err := loadGatewayKey(dataPath)
+	if err != nil {
+		return nil, err
+	}
+	keys := gateway.NewKeyHasher(secret)
+	holder := policy.NewHolder(policy.Empty())
+	inc := dir.service()
+	if s.policy, err = containment.New(ctx, dir.store, inc, holder, containment.Options{HashKey: keys.Hash, Logger: log}); err != nil {
+		return nil, err
+	}
+	go s.maintainPolicy(bg, log)
+
+	if routes := gatewayRoutes(cfg.Gateway, upstream); len(routes) > 0 {
+		gw, err := gateway.New(gateway.Options{
+			Routes: routes, TrustedProxies: cfg.Gateway.TrustedPrefixes(),
+			MaxBodyBytes: int64(cfg.Gateway.MaxBodyBytes), UpstreamTimeout: time.Duration(cfg.Gateway.UpstreamTimeout),
+			Keys: keys, Policy: holder, Sink: s.events, Logger: log,
+		})
+		if err != nil {
+			return nil, err
+		}
+		if err := writeEvents(s.events.Subscribe("event-log", 65536), filepath.Join(dataPath, eventLogFile), log); err != nil {
+			return nil, err
+		}
+		if s.gateway, err = startGateway(gw, cfg.Gateway.Addr, dataPath, cfg, log); err != nil {
+			return nil, err
+		}
+		log.Info("gateway listening", "url", s.gateway.url, "routes", len(routes))
+		fmt.Fprintf(notice, "airlock: gateway listening on %s\n", s.gateway.url)
+	} else {
+		fmt.Fprintln(notice, "airlock: gateway not started: no upstream (pass --upstream URL or configure gateway.routes)")
+	}
+
+	apiSrv := api.New(dir.store, inc, api.Options{
 		MaxBodyBytes:     int64(cfg.API.MaxBodyBytes),
 		MaxEvidenceBytes: int64(cfg.Evidence.MaxBytes),
+		Policy:           s.policy,
 	}, log)
 	ln, err := net.Listen("tcp", cfg.API.Addr)
 	if err != nil {
-		dir.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.API.Addr, err)
 	}
-	s := &server{
-		dir:  dir,
-		url:  "http://" + ln.Addr().String(),
-		done: make(chan error, 1),
-		http: &http.Server{
+	s.url = "http://" + ln.Addr().String()
+	{
+		s.http = &http.Server{
 			Handler:           apiSrv,
 			ReadHeaderTimeout: time.Duration(cfg.API.ReadHeaderTimeout),
 			IdleTimeout:       2 * time.Minute,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		},
+		}
 	}
 	if err := writeFileAtomic(filepath.Join(dataPath, apiAddrFile), []byte(s.url+"\n"), 0o600); err != nil {
 		ln.Close()
-		dir.Close()
 		return nil, err
 	}
 	go func() {
@@ -114,17 +164,50 @@ func startServer(ctx context.Context, dataPath string, cfg config.Config, log *s
 	return s, nil
 }
 
+// maintainPolicy expires actions whose time is up and picks up changes
+// other processes made to the stored policy, every second.
+func (s *server) maintainPolicy(ctx context.Context, log *slog.Logger) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := s.policy.Expire(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("policy expiry", "err", err)
+		}
+		if _, err := s.policy.Reload(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("policy reload", "err", err)
+		}
+	}
+}
+
 // shutdown stops accepting requests, lets those in flight finish (up to
 // timeout), and closes the store.
 func (s *server) shutdown(timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	err := s.http.Shutdown(ctx)
-	if serveErr := <-s.done; serveErr != nil && err == nil {
-		err = serveErr
+	var errs []error
+	if s.gateway != nil {
+		errs = append(errs, s.gateway.shutdown(ctx))
+		os.Remove(filepath.Join(s.dir.path, gatewayAddrFile))
+	}
+	errs = append(errs, s.http.Shutdown(ctx))
+	if serveErr := <-s.done; serveErr != nil {
+		errs = append(errs, serveErr)
 	}
 	os.Remove(filepath.Join(s.dir.path, apiAddrFile))
-	return errors.Join(err, s.dir.Close())
+	errs = append(errs, s.close())
+	return errors.Join(errs...)
+}
+
+// close ends background work and closes the event bus and the store.
+func (s *server) close() error {
+	s.stop()
+	s.events.Close()
+	return s.dir.Close()
 }
 
 // ensureAdminToken creates the first admin token of a new data directory and

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,8 +15,34 @@ import (
 // Config is the whole configuration file.
 type Config struct {
 	API      API      `yaml:"api"`
+	Gateway  Gateway  `yaml:"gateway"`
 	Evidence Evidence `yaml:"evidence"`
 	Log      Log      `yaml:"log"`
+}
+
+// Gateway configures the OpenAI-compatible proxy.
+type Gateway struct {
+	Addr            string   `yaml:"addr"`                      // host:port; port 0 picks a free port
+	MaxBodyBytes    Bytes    `yaml:"max_body_bytes"`            // largest request body a client may send
+	UpstreamTimeout Duration `yaml:"upstream_timeout"`          // time to the upstream's response headers
+	TrustedProxies  []string `yaml:"trusted_proxies,omitempty"` // CIDRs whose X-Forwarded-For is believed
+	Routes          []Route  `yaml:"routes,omitempty"`
+}
+
+// Route maps model names to upstreams.
+type Route struct {
+	Name      string     `yaml:"name"`
+	Models    []string   `yaml:"models"` // exact names, "prefix*", or "*"
+	Upstreams []Upstream `yaml:"upstreams"`
+}
+
+// Upstream is an OpenAI-compatible endpoint. Its key is read from the
+// environment variable APIKeyEnv names, never written in the file.
+type Upstream struct {
+	Name      string `yaml:"name"`
+	URL       string `yaml:"url"`
+	APIKeyEnv string `yaml:"api_key_env"`
+	Backup    bool   `yaml:"backup"`
 }
 
 // API configures the HTTP API listener.
@@ -59,6 +86,11 @@ func Default() Config {
 			ReadHeaderTimeout: Duration(10 * time.Second),
 			ShutdownTimeout:   Duration(15 * time.Second),
 		},
+		Gateway: Gateway{
+			Addr:            "127.0.0.1:7701",
+			MaxBodyBytes:    4 * MiB,
+			UpstreamTimeout: Duration(120 * time.Second),
+		},
 		Evidence: Evidence{
 			MaxBytes: GiB,
 		},
@@ -97,6 +129,7 @@ func (c Config) Validate() error {
 	if d := c.API.ShutdownTimeout; d <= 0 {
 		add("api.shutdown_timeout", "must be greater than 0, got %s", d)
 	}
+	c.validateGateway(add)
 	if b := c.Evidence.MaxBytes; b < minEvidenceBytes || b > maxEvidenceBytes {
 		add("evidence.max_bytes", "%s is out of range: want %s byte to %s", b, Bytes(minEvidenceBytes), Bytes(maxEvidenceBytes))
 	}
@@ -155,4 +188,78 @@ func orList(set []string) string {
 		return set[0]
 	}
 	return strings.Join(set[:len(set)-1], ", ") + " or " + set[len(set)-1]
+}
+
+const maxRoutes, maxUpstreams, maxModels = 100, 20, 1000
+
+func (c Config) validateGateway(add func(key, format string, args ...any)) {
+	g := c.Gateway
+	if msg := checkAddr(g.Addr); msg != "" {
+		add("gateway.addr", "%s", msg)
+	}
+	if b := g.MaxBodyBytes; b < minBodyBytes || b > maxBodyBytes {
+		add("gateway.max_body_bytes", "%s is out of range: want %s to %s", b, minBodyBytes, maxBodyBytes)
+	}
+	if g.UpstreamTimeout <= 0 {
+		add("gateway.upstream_timeout", "must be greater than 0, got %s", g.UpstreamTimeout)
+	}
+	for i, p := range g.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				add(fmt.Sprintf("gateway.trusted_proxies[%d]", i), "%q is not an address or CIDR", p)
+			}
+		}
+	}
+	if len(g.Routes) > maxRoutes {
+		add("gateway.routes", "%d routes, more than %d", len(g.Routes), maxRoutes)
+		return
+	}
+	names := map[string]bool{}
+	for i, r := range g.Routes {
+		key := fmt.Sprintf("gateway.routes[%d]", i)
+		if r.Name == "" || names[r.Name] {
+			add(key+".name", "each route needs a unique name")
+		}
+		names[r.Name] = true
+		if len(r.Models) == 0 || len(r.Models) > maxModels {
+			add(key+".models", "want 1 to %d model names (\"*\" matches every model)", maxModels)
+		}
+		if len(r.Upstreams) == 0 || len(r.Upstreams) > maxUpstreams {
+			add(key+".upstreams", "want 1 to %d upstreams", maxUpstreams)
+		}
+		ups := map[string]bool{}
+		for j, u := range r.Upstreams {
+			ukey := fmt.Sprintf("%s.upstreams[%d]", key, j)
+			if u.Name == "" || ups[u.Name] {
+				add(ukey+".name", "each upstream of a route needs a unique name")
+			}
+			ups[u.Name] = true
+			if msg := checkURL(u.URL); msg != "" {
+				add(ukey+".url", "%s", msg)
+			}
+		}
+	}
+}
+
+// checkURL returns why u is not an http(s) base URL, or "".
+func checkURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" || p.Fragment != "" {
+		return fmt.Sprintf("%q is not an http(s) base URL such as http://127.0.0.1:11434/v1", u)
+	}
+	return ""
+}
+
+// TrustedPrefixes returns the trusted proxies as prefixes; Validate has
+// checked them.
+func (g Gateway) TrustedPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range g.TrustedProxies {
+		if pfx, err := netip.ParsePrefix(p); err == nil {
+			out = append(out, pfx.Masked())
+		} else if a, err := netip.ParseAddr(p); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+		}
+	}
+	return out
 }

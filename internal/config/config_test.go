@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,20 @@ var goodWant = map[string]func() Config{
 				MaxBodyBytes:      2 * MiB,
 				ReadHeaderTimeout: Duration(5 * time.Second),
 				ShutdownTimeout:   Duration(90 * time.Second),
+			},
+			Gateway: Gateway{
+				Addr:            "127.0.0.1:8080",
+				MaxBodyBytes:    8 * MiB,
+				UpstreamTimeout: Duration(45 * time.Second),
+				TrustedProxies:  []string{"10.0.0.0/8", "192.0.2.1"},
+				Routes: []Route{{
+					Name:   "chat",
+					Models: []string{"support-bot", "gpt-*"},
+					Upstreams: []Upstream{
+						{Name: "primary", URL: "http://127.0.0.1:11434/v1", APIKeyEnv: "OPENAI_API_KEY"},
+						{Name: "previous", URL: "http://127.0.0.1:11435/v1", Backup: true},
+					},
+				}},
 			},
 			Evidence: Evidence{MaxBytes: 500e9},
 			Log:      Log{Level: "debug", Format: "json"},
@@ -76,7 +91,7 @@ func TestGoodFiles(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			if got != want() {
+			if !reflect.DeepEqual(got, want()) {
 				t.Errorf("got  %+v\nwant %+v", got, want())
 			}
 
@@ -99,7 +114,7 @@ func TestGoodFiles(t *testing.T) {
 				t.Errorf("printed config differs from %s (go test -update rewrites it):\n%s", golden, out)
 			}
 			again, err := Parse(out, "printed")
-			if err != nil || again != got {
+			if err != nil || !reflect.DeepEqual(again, got) {
 				t.Errorf("printed config does not read back: %+v, %v", again, err)
 			}
 		})
@@ -133,7 +148,7 @@ func TestBadFiles(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Parse succeeded: %+v", cfg)
 			}
-			if cfg != (Config{}) {
+			if !reflect.DeepEqual(cfg, Config{}) {
 				t.Errorf("Parse returned a Config with its error: %+v", cfg)
 			}
 			for _, want := range wants {
@@ -202,7 +217,7 @@ func TestParseInvalidUTF8(t *testing.T) {
 func TestParseEmpty(t *testing.T) {
 	for _, data := range []string{"", "\n\n", "# only a comment\n", "---\n", "--- # doc\n...\n", "~\n", "\ufeff# BOM\n"} {
 		got, err := Parse([]byte(data), "x.yaml")
-		if err != nil || got != Default() {
+		if err != nil || !reflect.DeepEqual(got, Default()) {
 			t.Errorf("Parse(%q) = %+v, %v; want the defaults", data, got, err)
 		}
 	}
@@ -244,7 +259,7 @@ func TestLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, err := Load(path)
-		if err != nil || got != Default() {
+		if err != nil || !reflect.DeepEqual(got, Default()) {
 			t.Errorf("Load = %+v, %v; want the defaults", got, err)
 		}
 	})
@@ -282,6 +297,9 @@ func TestValidateReportsEverything(t *testing.T) {
 		`api.max_body_bytes: 67108865 is out of range: want 1KiB to 64MiB`,
 		`api.read_header_timeout: must be greater than 0, got -1ns`,
 		`api.shutdown_timeout: must be greater than 0, got 0s`,
+		`gateway.addr: "" is not host:port, e.g. "127.0.0.1:7700"`,
+		`gateway.max_body_bytes: 0 is out of range: want 1KiB to 64MiB`,
+		`gateway.upstream_timeout: must be greater than 0, got 0s`,
 		`evidence.max_bytes: 1099511627777 is out of range: want 1 byte to 1TiB`,
 		`log.level: unknown level "Info": want debug, info, warn or error`,
 		`log.format: unknown format "": want text or json`,

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
@@ -42,7 +43,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Marshal: %v", err)
 		}
 		again, err := Parse(out, "printed")
-		if err != nil || again != cfg {
+		if err != nil || !reflect.DeepEqual(again, cfg) {
 			t.Fatalf("printed config does not read back:\n%s\n%+v, %v", out, again, err)
 		}
 	})

@@ -201,3 +201,10 @@ type Technique struct {
 	Parent  string   `json:"parent,omitempty"`
 	Tactics []string `json:"tactics,omitempty"`
 }
+
+// PolicyAction is one stored containment action; Doc is its JSON.
+type PolicyAction struct {
+	ID        string          `json:"id"`
+	CreatedAt time.Time       `json:"created_at"`
+	Doc       json.RawMessage `json:"doc"`
+}

@@ -62,6 +62,14 @@ type Tx interface {
 	AppendAudit(ctx context.Context, a *AuditEntry) error
 	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEntry, string, error)
 
+	// Policy actions are kept as opaque JSON documents: the store does not
+	// know the policy's rules. Every change bumps the version.
+	PutPolicyAction(ctx context.Context, a *PolicyAction) error // ErrConflict if the id exists
+	DeletePolicyAction(ctx context.Context, id string) error    // ErrNotFound if absent
+	ListPolicyActions(ctx context.Context) ([]*PolicyAction, error)
+	PolicyVersion(ctx context.Context) (int64, error)
+	BumpPolicyVersion(ctx context.Context) (int64, error)
+
 	// ReplaceTechniques swaps the imported ATLAS catalogue for a new one.
 	ReplaceTechniques(ctx context.Context, version string, ts []Technique) error
 	ListTechniques(ctx context.Context) (version string, ts []Technique, err error)

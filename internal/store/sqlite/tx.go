@@ -615,3 +615,52 @@ func (t *tx) ListTechniques(ctx context.Context) (string, []store.Technique, err
 	}
 	return version, out, rows.Err()
 }
+
+// ---- policy
+
+func (t *tx) PutPolicyAction(ctx context.Context, a *store.PolicyAction) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO policy_actions (id, created_at, doc) VALUES (?, ?, ?)`, a.ID, fmtTime(a.CreatedAt), string(a.Doc))
+	if isConstraint(err) {
+		return fmt.Errorf("policy action %s: %w", a.ID, store.ErrConflict)
+	}
+	return err
+}
+
+func (t *tx) DeletePolicyAction(ctx context.Context, id string) error {
+	res, err := t.tx.ExecContext(ctx, `DELETE FROM policy_actions WHERE id = ?`, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("policy action %s: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+func scanPolicyAction(row scanner) (*store.PolicyAction, error) {
+	a := new(store.PolicyAction)
+	var at, doc string
+	if err := row.Scan(&a.ID, &at, &doc); err != nil {
+		return nil, err
+	}
+	a.Doc = json.RawMessage(doc)
+	var err error
+	a.CreatedAt, err = parseTime(at)
+	return a, err
+}
+
+func (t *tx) ListPolicyActions(ctx context.Context) ([]*store.PolicyAction, error) {
+	return queryAll(ctx, t.tx, scanPolicyAction, `SELECT id, created_at, doc FROM policy_actions ORDER BY id`)
+}
+
+func (t *tx) PolicyVersion(ctx context.Context) (int64, error) {
+	var v int64
+	err := t.tx.QueryRowContext(ctx, `SELECT version FROM policy_version WHERE singleton = 1`).Scan(&v)
+	return v, err
+}
+
+func (t *tx) BumpPolicyVersion(ctx context.Context) (int64, error) {
+	var v int64
+	err := t.tx.QueryRowContext(ctx, `UPDATE policy_version SET version = version + 1 WHERE singleton = 1 RETURNING version`).Scan(&v)
+	return v, err
+}

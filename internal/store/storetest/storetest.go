@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Tokens", tokenTests},
 		{"Audit", auditTests},
 		{"ATLAS", atlasTests},
+		{"Policy", policyTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, g := range groups {

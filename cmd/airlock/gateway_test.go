@@ -1,0 +1,153 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakeModel is a minimal OpenAI-compatible upstream.
+func fakeModel(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func startServeWithGateway(t *testing.T, data, upstream string) (*proc, string) {
+	t.Helper()
+	os.Remove(filepath.Join(data, "api.addr"))
+	os.Remove(filepath.Join(data, "gateway.addr"))
+	cmd := exec.Command(binary, "serve", "--data", data, "--api-addr", "127.0.0.1:0", "--gateway-addr", "127.0.0.1:0", "--upstream", upstream)
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, data: data, stderr: stderr}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	waitAddr(t, p)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(filepath.Join(data, "gateway.addr")); err == nil && len(b) > 0 {
+			return p, strings.TrimSpace(string(b))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("gateway did not start:\n%s", stderr)
+	return nil, ""
+}
+
+// TestContainmentReachesTheGateway blocks one caller through the CLI while
+// two callers send traffic, and measures how long the block takes to be
+// enforced; the other caller must never see an error, and the change must
+// be on the incident's timeline.
+func TestContainmentReachesTheGateway(t *testing.T) {
+	data := t.TempDir()
+	model := fakeModel(t)
+	srv, gw := startServeWithGateway(t, data, model.URL+"/v1")
+	tok := strings.TrimSpace(mustRun(t, nil, "token", "create", "--data", data, "--role", "responder", "--name", "alice"))
+	env := []string{"AIRLOCK_SERVER=" + srv.url, "AIRLOCK_TOKEN=" + tok}
+	incID := strings.TrimSpace(mustRun(t, env, "incident", "create", "-q", "--title", "key abuse", "--type", "model_extraction", "--severity", "high"))
+
+	type sample struct {
+		at     time.Time
+		status int
+	}
+	var mu sync.Mutex
+	samples := map[string][]sample{}
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	client := &http.Client{Timeout: 5 * time.Second}
+	for _, key := range []string{"sk-attacker", "sk-benign"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				req, _ := http.NewRequest("POST", gw+"/v1/chat/completions", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`))
+				req.Header.Set("Authorization", "Bearer "+key)
+				resp, err := client.Do(req)
+				st := 0
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					st = resp.StatusCode
+				}
+				mu.Lock()
+				samples[key] = append(samples[key], sample{time.Now(), st})
+				mu.Unlock()
+				time.Sleep(5 * time.Millisecond)
+			}
+		}()
+	}
+	time.Sleep(200 * time.Millisecond)
+	out := mustRun(t, env, "policy", "block", "--key", "sk-attacker", "--reason", "scraping", "--incident", incID, "--json")
+	blockedAt := time.Now()
+	var act struct {
+		ID     string
+		Target struct {
+			APIKeyHash string `json:"api_key_hash"`
+		}
+	}
+	json.Unmarshal([]byte(out), &act)
+	if act.ID == "" || !strings.HasPrefix(act.Target.APIKeyHash, "kh_") || strings.Contains(out, "sk-attacker") {
+		t.Fatalf("policy block answered %s", out)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	mustRun(t, env, "policy", "unblock", act.ID)
+	liftedAt := time.Now()
+	time.Sleep(1500 * time.Millisecond)
+	stop.Store(true)
+	wg.Wait()
+
+	mu.Lock()
+	defer mu.Unlock()
+	var firstBlocked, firstAfterLift time.Time
+	for _, s := range samples["sk-attacker"] {
+		if s.status == 403 && firstBlocked.IsZero() {
+			firstBlocked = s.at
+		}
+		if s.at.After(liftedAt) && s.status == 200 && firstAfterLift.IsZero() {
+			firstAfterLift = s.at
+		}
+	}
+	if firstBlocked.IsZero() || firstBlocked.Sub(blockedAt) > time.Second {
+		t.Errorf("block enforced %v after the CLI returned; want within 1s", firstBlocked.Sub(blockedAt))
+	}
+	if firstAfterLift.IsZero() || firstAfterLift.Sub(liftedAt) > time.Second {
+		t.Errorf("unblock enforced %v after the CLI returned; want within 1s", firstAfterLift.Sub(liftedAt))
+	}
+	for _, s := range samples["sk-benign"] {
+		if s.status != 200 {
+			t.Fatalf("the benign caller got %d at %s", s.status, s.at.Format(time.RFC3339Nano))
+		}
+	}
+	t.Logf("block enforced within %v, lift within %v; benign caller served %d requests without error",
+		firstBlocked.Sub(blockedAt), firstAfterLift.Sub(liftedAt), len(samples["sk-benign"]))
+
+	show := mustRun(t, env, "incident", "show", incID)
+	if !strings.Contains(show, "containment_lifted") || !strings.Contains(show, act.ID) {
+		t.Errorf("the incident's timeline does not show the block and its lifting:\n%s", show)
+	}
+	events, err := os.ReadFile(filepath.Join(data, "events.jsonl"))
+	if err != nil || !strings.Contains(string(events), `"decision":"blocked"`) || strings.Contains(string(events), "sk-attacker") {
+		t.Errorf("event log: %v (raw keys must never be logged)", err)
+	}
+}
