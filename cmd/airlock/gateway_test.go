@@ -146,6 +146,12 @@ func TestContainmentReachesTheGateway(t *testing.T) {
 	if !strings.Contains(show, "containment_lifted") || !strings.Contains(show, act.ID) {
 		t.Errorf("the incident's timeline does not show the block and its lifting:\n%s", show)
 	}
+	code, body := request(t, "GET", srv.url+"/metrics", tok, nil)
+	for _, want := range []string{`airlock_gateway_requests_total{decision="blocked"}`, `airlock_events_dropped_total{subscriber="event-log"} 0`, "airlock_policy_version 2"} {
+		if code != 200 || !strings.Contains(string(body), want) {
+			t.Errorf("/metrics (%d) lacks %s", code, want)
+		}
+	}
 	events, err := os.ReadFile(filepath.Join(data, "events.jsonl"))
 	if err != nil || !strings.Contains(string(events), `"decision":"blocked"`) || strings.Contains(string(events), "sk-attacker") {
 		t.Errorf("event log: %v (raw keys must never be logged)", err)

@@ -115,6 +115,7 @@ func routes(f fixture) []route {
 		{pattern: "GET /api/v1/verify", path: "/api/v1/verify", need: needAdmin, ok: 200},
 		{pattern: "GET /api/v1/audit", path: "/api/v1/audit", need: needAdmin, ok: 200},
 		{pattern: "GET /api/v1/policy", path: "/api/v1/policy", need: needPolicy, ok: 200},
+		{pattern: "GET /metrics", path: "/metrics", need: needPolicy, ok: 200},
 		{pattern: "POST /api/v1/policy/actions", path: "/api/v1/policy/actions", need: needWrite, ok: 201,
 			body: static(map[string]any{"kind": "block", "target": map[string]string{"user": "mallory"}, "reason": "test"})},
 		{pattern: "DELETE /api/v1/policy/actions/{id}", need: needWrite, ok: 200, pathFn: f.freshAction},

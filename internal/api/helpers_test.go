@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/airlock-ir/airlock/internal/containment"
+	"github.com/airlock-ir/airlock/internal/metrics"
 	"github.com/airlock-ir/airlock/internal/policy"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"io"
 	"log/slog"
 	"net/http"
@@ -67,7 +69,8 @@ func newEnv(tb testing.TB) *env {
 	if err != nil {
 		tb.Fatalf("containment: %v", err)
 	}
-	h := api.New(st, inc, api.Options{MaxBodyBytes: maxBody, MaxEvidenceBytes: maxEvidence, Policy: pol}, logger)
+	h := api.New(st, inc, api.Options{MaxBodyBytes: maxBody, MaxEvidenceBytes: maxEvidence, Policy: pol,
+		Metrics: promhttp.HandlerFor(metrics.NewRegistry(metrics.Sources{}), promhttp.HandlerOpts{})}, logger)
 	srv := httptest.NewServer(h)
 	tb.Cleanup(srv.Close)
 	e := &env{ctx: ctx, srv: srv, st: st, blobDir: blobDir, tok: map[string]string{}, tokRec: map[string]*store.Token{}, policy: pol}

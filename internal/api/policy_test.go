@@ -425,6 +425,11 @@ func TestPolicyAddRefusesBadRequests(t *testing.T) {
 		{"param of another kind", block(map[string]any{"params": map[string]any{"requests": 5}}), 422, "invalid", []string{"params.requests", "not allowed for block"}},
 		{"rate limit without window", map[string]any{"kind": "rate_limit", "target": ip, "params": map[string]any{"requests": 5}, "reason": "x"}, 422, "invalid", []string{"params.window"}},
 		{"rate limit window too long", map[string]any{"kind": "rate_limit", "target": ip, "params": map[string]any{"requests": 5, "window": "48h"}, "reason": "x"}, 422, "invalid", []string{"params.window"}},
+		// policy.Duration's own errors do not name the field (encoding/json
+		// does not add it); they do say what a duration looks like.
+		{"window not a duration", map[string]any{"kind": "rate_limit", "target": ip, "params": map[string]any{"requests": 5, "window": "forever"}, "reason": "x"}, 400, "bad_json", []string{"duration", `"forever"`}},
+		{"window as a number", map[string]any{"kind": "rate_limit", "target": ip, "params": map[string]any{"requests": 5, "window": 60}, "reason": "x"}, 400, "bad_json", []string{"duration"}},
+		{"kind as a number", block(map[string]any{"kind": 1}), 400, "bad_json", []string{`"kind"`}},
 		{"rate limit per nothing", map[string]any{"kind": "rate_limit", "target": ip, "params": map[string]any{"requests": 5, "window": "1m", "per": "route"}, "reason": "x"}, 422, "invalid", []string{"params.per"}},
 		{"disable a caller", map[string]any{"kind": "disable", "target": ip, "reason": "x"}, 422, "invalid", []string{"target", "route or a model"}},
 		{"route without model", map[string]any{"kind": "route", "params": map[string]any{"upstream": "b"}, "reason": "x"}, 422, "invalid", []string{"target.model"}},
@@ -510,10 +515,11 @@ func TestPolicyRawKeyIsHashed(t *testing.T) {
 	if len(p.Actions) != 1 || p.Actions[0].Target.APIKeyHash != testKeyHash(key) {
 		t.Fatalf("policy = %+v", p)
 	}
-	// A blank raw key is no key: the block has no identity.
+	// A blank raw key is refused: the gateway never hashes an empty key, so
+	// a block on its hash would match nobody.
 	e.do(t, "POST", "/api/v1/policy/actions", e.responder(), map[string]any{
 		"kind": "block", "target": map[string]any{"api_key": "   "}, "reason": "x",
-	}).wantErr(t, 422, "invalid", "target")
+	}).wantErr(t, 422, "invalid", "target.api_key", "blank")
 }
 
 // TestPolicyIncidentTimeline: an action naming an incident is a containment

@@ -17,7 +17,8 @@ type Options struct {
 	MaxBodyBytes     int64 // JSON request bodies
 	MaxEvidenceBytes int64 // evidence uploads
 
-	Policy *containment.Service // the containment policy; its routes exist only when set
+	Policy  *containment.Service // the containment policy; its routes exist only when set
+	Metrics http.Handler         // Prometheus exposition; /metrics exists only when set
 }
 
 // Server is the HTTP API.
@@ -69,6 +70,12 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/evidence/{sha256}/custody", permRead, s.custody)
 	s.handle("GET /api/v1/verify", permAdmin, s.verifyAll)
 	s.handle("GET /api/v1/audit", permAdmin, s.listAudit)
+	if s.opts.Metrics != nil {
+		s.handle("GET /metrics", permPolicyRead, func(w http.ResponseWriter, r *http.Request) error {
+			s.opts.Metrics.ServeHTTP(w, r)
+			return nil
+		})
+	}
 	if s.opts.Policy != nil {
 		s.handle("GET /api/v1/policy", permPolicyRead, s.getPolicy)
 		s.handle("POST /api/v1/policy/actions", permWrite, s.addPolicyAction)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"io"
 	"log/slog"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"github.com/airlock-ir/airlock/internal/config"
 	"github.com/airlock-ir/airlock/internal/containment"
 	"github.com/airlock-ir/airlock/internal/gateway"
+	"github.com/airlock-ir/airlock/internal/metrics"
 	"github.com/airlock-ir/airlock/internal/policy"
 	"github.com/airlock-ir/airlock/internal/store"
 )
@@ -78,6 +80,8 @@ type server struct {
 	events  *bus.InProc
 	policy  *containment.Service
 	stop    context.CancelFunc // ends background work
+
+	capturing chan struct{} // closed when captured traffic is all kept
 }
 
 // startServer opens the data directory, creates the first admin token if
@@ -121,6 +125,12 @@ func startServer(ctx context.Context, dataPath string, cfg config.Config, upstre
 		if err := writeEvents(s.events.Subscribe("event-log", 65536), filepath.Join(dataPath, eventLogFile), log); err != nil {
 			return nil, err
 		}
+		captures := s.events.Subscribe("capture", 4096)
+		s.capturing = make(chan struct{})
+		go func() {
+			defer close(s.capturing)
+			s.policy.RecordCaptures(context.Background(), captures.C(), 5*time.Second)
+		}()
 		if s.gateway, err = startGateway(gw, cfg.Gateway.Addr, dataPath, cfg, log); err != nil {
 			return nil, err
 		}
@@ -130,10 +140,26 @@ func startServer(ctx context.Context, dataPath string, cfg config.Config, upstre
 		fmt.Fprintln(notice, "airlock: gateway not started: no upstream (pass --upstream URL or configure gateway.routes)")
 	}
 
+	src := metrics.Sources{
+		EventsPublished: s.events.Published,
+		EventsDropped:   s.events.Stats,
+		PolicyVersion:   func() int64 { return holder.Load().Version() },
+		PolicyActions: func() map[string]int {
+			n := map[string]int{}
+			for _, a := range holder.Load().Policy().Actions {
+				n[string(a.Kind)]++
+			}
+			return n
+		},
+	}
+	if s.gateway != nil {
+		src.GatewayDecisions = s.gateway.gw.Stats().Decisions
+	}
 	apiSrv := api.New(dir.store, inc, api.Options{
 		MaxBodyBytes:     int64(cfg.API.MaxBodyBytes),
 		MaxEvidenceBytes: int64(cfg.Evidence.MaxBytes),
 		Policy:           s.policy,
+		Metrics:          promhttp.HandlerFor(metrics.NewRegistry(src), promhttp.HandlerOpts{}),
 	}, log)
 	ln, err := net.Listen("tcp", cfg.API.Addr)
 	if err != nil {
@@ -207,6 +233,9 @@ func (s *server) shutdown(timeout time.Duration) error {
 func (s *server) close() error {
 	s.stop()
 	s.events.Close()
+	if s.capturing != nil {
+		<-s.capturing // the last captured traffic is written before the store closes
+	}
 	return s.dir.Close()
 }
 

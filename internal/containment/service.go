@@ -126,6 +126,9 @@ func (s *Service) Add(ctx context.Context, a incident.Actor, req Request) (*poli
 			problems = append(problems, "target: give api_key or api_key_hash, not both")
 		} else if s.hashKey == nil {
 			problems = append(problems, "target.api_key: no gateway key is configured to hash it; give api_key_hash")
+		} else if strings.TrimSpace(req.Target.APIKey) == "" {
+			// The gateway never hashes an empty key, so its hash would match nobody.
+			problems = append(problems, "target.api_key: blank")
 		} else {
 			act.Target.APIKeyHash = s.hashKey(strings.TrimSpace(req.Target.APIKey))
 		}

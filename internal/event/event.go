@@ -50,6 +50,7 @@ type Event struct {
 	OutputSHA256 string `json:"output_sha256,omitempty"`
 	Prompt       string `json:"prompt,omitempty"`
 	Output       string `json:"output,omitempty"`
+	Captured     string `json:"captured,omitempty"` // the capture action that kept the text
 	Redactions   int    `json:"redactions,omitempty"`
 
 	// Free-form attributes of events from other systems.

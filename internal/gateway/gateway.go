@@ -64,6 +64,33 @@ type Gateway struct {
 type Stats struct {
 	Requests atomic.Uint64
 	Refused  atomic.Uint64
+
+	byDecision [len(decisions)]atomic.Uint64
+}
+
+// decisions are the outcomes counted per request.
+var decisions = [...]string{
+	event.DecisionAllowed, event.DecisionBlocked, event.DecisionRateLimited, event.DecisionFiltered,
+	event.DecisionDisabled, event.DecisionTooLarge, event.DecisionBadRequest, event.DecisionUpstreamError,
+	event.DecisionStopped,
+}
+
+func (s *Stats) count(decision string) {
+	for i, d := range decisions {
+		if d == decision {
+			s.byDecision[i].Add(1)
+			return
+		}
+	}
+}
+
+// Decisions returns how many requests ended with each decision.
+func (s *Stats) Decisions() map[string]uint64 {
+	out := make(map[string]uint64, len(decisions))
+	for i, d := range decisions {
+		out[d] = s.byDecision[i].Load()
+	}
+	return out
 }
 
 type routeProxy struct {
@@ -268,7 +295,7 @@ func (g *Gateway) admit(w http.ResponseWriter, r *http.Request, st *reqState) *r
 		ev.PromptSHA256 = digest(prompt)
 		if d.Capture != nil {
 			st.capture = true
-			ev.Prompt = prompt
+			ev.Prompt, ev.Captured = prompt, d.Capture.ID
 		}
 		// Re-encode only when the body was changed.
 		if req.changed {
@@ -446,6 +473,7 @@ func (g *Gateway) emit(st *reqState) {
 			g.limiter.spend(k, end, st.ev.TokensIn+st.ev.TokensOut)
 		}
 	}
+	g.stats.count(st.ev.Decision)
 	if g.opts.Sink != nil {
 		g.opts.Sink.Publish(st.ev)
 	}

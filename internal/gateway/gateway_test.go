@@ -194,6 +194,9 @@ func TestForwardsAndEmitsEvent(t *testing.T) {
 	if strings.Contains(mustJSON(ev), "sk-client-1") {
 		t.Error("the raw key is in the event")
 	}
+	if d := h.gw.Stats().Decisions(); d[event.DecisionAllowed] != 1 || h.gw.Stats().Requests.Load() != 1 {
+		t.Errorf("counters = %v", d)
+	}
 }
 
 func mustJSON(v any) string { b, _ := json.Marshal(v); return string(b) }

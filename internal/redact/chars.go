@@ -119,12 +119,19 @@ func enoughDigits(t string, need int, final bool) (ok, more bool) {
 	return false, !final
 }
 
-// keyEndsWith reports whether the key name just before the separator at s[p]
-// ends with one of keys once lowercased and stripped of _ . - and spaces:
-// `"DB_PASSWORD": `, `api-key = `, `os.environ["OPENAI_API_KEY"] = `,
-// `AWS secret key: `. Only the last keySuffix letters and digits of the name
-// can matter, so it reads at most a few dozen bytes back.
-func keyEndsWith(s string, p int, keys []string) bool {
+// keyName is the end of the key name before a separator, lowercased and
+// stripped of _ . - and spaces, reversed: `"DB_PASSWORD": ` gives
+// "drowssapbd", as do `db-password = ` and `DB password: `. Only its last
+// keySuffix letters and digits can matter to a rule.
+type keyName struct {
+	rev [keySuffix]byte
+	n   int
+}
+
+// readKeyName reads the key name before the separator at s[p], skipping the
+// closing quote, bracket and spaces (`os.environ["API_KEY"] = `). It reads
+// at most 6+2*keySuffix bytes back.
+func readKeyName(s string, p int) keyName {
 	j := p
 	for k := 0; k < 6 && j > 0; k++ {
 		c := s[j-1]
@@ -133,30 +140,33 @@ func keyEndsWith(s string, p int, keys []string) bool {
 		}
 		j--
 	}
-	// Collect the name's last letters and digits, backwards, lowercased.
-	var rev [keySuffix]byte
-	n := 0
+	var k keyName
 collect:
-	for i := j; i > 0 && n < keySuffix && j-i < 2*keySuffix; i-- {
+	for i := j; i > 0 && k.n < keySuffix && j-i < 2*keySuffix; i-- {
 		switch c := s[i-1]; {
 		case isUpper(c):
-			rev[n] = c + ('a' - 'A')
-			n++
+			k.rev[k.n] = c + ('a' - 'A')
+			k.n++
 		case isLower(c) || isDigit(c):
-			rev[n] = c
-			n++
+			k.rev[k.n] = c
+			k.n++
 		case c == '_' || c == '.' || c == '-' || c == ' ':
 		default:
 			break collect // the name begins after c
 		}
 	}
+	return k
+}
+
+// endsWith reports whether the key name ends with one of keys.
+func (k *keyName) endsWith(keys []string) bool {
 next:
 	for _, suf := range keys {
-		if len(suf) > n {
+		if len(suf) > k.n {
 			continue
 		}
-		for k := range len(suf) {
-			if rev[k] != suf[len(suf)-1-k] {
+		for i := range len(suf) {
+			if k.rev[i] != suf[len(suf)-1-i] {
 				continue next
 			}
 		}

@@ -196,6 +196,11 @@ type scanState struct {
 	redo    []redo
 	low     int // smallest start among pending and redo, when any
 	held    bool
+
+	// The key name before the separator at keyAt-1, read once for all the
+	// assignment rules.
+	key   keyName
+	keyAt int
 }
 
 func (st *scanState) hold(at int) {
@@ -268,7 +273,7 @@ func (r *Redactor) trigger(s string, i int, e *entry, st *scanState) {
 	if len(kw) > 1 && s[p:p+len(kw)] != kw {
 		return
 	}
-	start, ok := e.rule.begin(s, p)
+	start, ok := e.rule.begin(s, p, st)
 	if ok {
 		st.evaluate(e.rule, s, start)
 	}
@@ -287,7 +292,7 @@ func (st *scanState) evaluate(c *compiledRule, s string, start int) {
 
 // begin returns where a match for the keyword at s[p] would begin, or false
 // if the context rules one out. It reads only bytes before p (and s[p]).
-func (c *compiledRule) begin(s string, p int) (int, bool) {
+func (c *compiledRule) begin(s string, p int, st *scanState) (int, bool) {
 	switch c.start {
 	case beforeAt:
 		n := 0
@@ -302,7 +307,10 @@ func (c *compiledRule) begin(s string, p int) (int, bool) {
 		if s[p] == '=' && p > 0 && strings.IndexByte(":=!<>", s[p-1]) >= 0 {
 			return 0, false // part of ":=", "==", "!=", "<=", ">="
 		}
-		if !keyEndsWith(s, p, c.keys) {
+		if st.keyAt != p+1 {
+			st.key, st.keyAt = readKeyName(s, p), p+1
+		}
+		if !st.key.endsWith(c.keys) {
 			return 0, false
 		}
 		return p, true
