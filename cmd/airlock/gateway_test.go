@@ -157,3 +157,65 @@ func TestContainmentReachesTheGateway(t *testing.T) {
 		t.Errorf("event log: %v (raw keys must never be logged)", err)
 	}
 }
+
+// TestStandaloneGatewayKeepsLastGoodPolicy runs "airlock gateway" apart from
+// the server: a block made on the server reaches it within a second, and
+// when the server dies the gateway keeps enforcing what it had.
+func TestStandaloneGatewayKeepsLastGoodPolicy(t *testing.T) {
+	data := t.TempDir()
+	model := fakeModel(t)
+	srv := startServer(t, data)
+	admin := strings.TrimSpace(mustRun(t, nil, "token", "create", "--data", data, "--role", "responder", "--name", "rita"))
+	gwTok := strings.TrimSpace(mustRun(t, nil, "token", "create", "--data", data, "--role", "gateway", "--name", "edge-1"))
+
+	cmd := exec.Command(binary, "gateway", "--api", srv.url, "--token", gwTok, "--key-file", filepath.Join(data, "gateway.key"),
+		"--upstream", model.URL+"/v1", "--addr", "127.0.0.1:0", "--poll", "200ms")
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	var gw string
+	for deadline := time.Now().Add(10 * time.Second); gw == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if _, rest, ok := strings.Cut(stderr.String(), "gateway listening on "); ok {
+			gw, _, _ = strings.Cut(rest, " ")
+		}
+	}
+	if gw == "" {
+		t.Fatalf("gateway did not start:\n%s", stderr)
+	}
+	call := func(key string) int {
+		req, _ := http.NewRequest("POST", gw+"/v1/chat/completions", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`))
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if call("sk-thief") != 200 {
+		t.Fatal("not served before the block")
+	}
+	env := []string{"AIRLOCK_SERVER=" + srv.url, "AIRLOCK_TOKEN=" + admin}
+	mustRun(t, env, "policy", "block", "--key", "sk-thief", "--reason", "stolen key")
+	blocked := time.Now()
+	for call("sk-thief") != 403 {
+		if time.Since(blocked) > time.Second {
+			t.Fatal("the block did not reach the standalone gateway within 1s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("block reached the standalone gateway in %v", time.Since(blocked))
+
+	srv.cmd.Process.Kill() // the control side is gone
+	srv.cmd.Wait()
+	time.Sleep(500 * time.Millisecond)
+	if call("sk-thief") != 403 || call("sk-owner") != 200 {
+		t.Error("without the API the gateway stopped enforcing its last good policy")
+	}
+	if !strings.Contains(stderr.String(), "last good") {
+		t.Errorf("the gateway did not say it keeps the last good policy:\n%s", stderr)
+	}
+}

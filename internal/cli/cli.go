@@ -26,6 +26,7 @@ func commands() []command {
 		{"serve", "run the API server on a data directory", runServe},
 		{"demo", "walk one incident through its whole lifecycle on a fresh data directory", runDemo},
 		{"incident", "list, show, create, update and move incidents (talks to the API)", runIncident},
+		{"gateway", "run a gateway apart from the server, enforcing the policy it polls from the API", runGateway},
 		{"policy", "list and change the containment policy the gateway enforces (talks to the API)", runPolicy},
 		{"verify", "re-check every timeline chain and evidence hash in a data directory", runVerify},
 		{"token", "create, list and revoke API tokens in a data directory", runToken},

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/airlock-ir/airlock/internal/bus"
 	"github.com/airlock-ir/airlock/internal/config"
 	"github.com/airlock-ir/airlock/internal/gateway"
+	"github.com/airlock-ir/airlock/internal/policy"
 )
 
 const (
@@ -130,5 +132,91 @@ func writeEvents(sub *bus.Subscription, path string, log *slog.Logger) error {
 			}
 		}
 	}()
+	return nil
+}
+
+// runGateway runs a gateway apart from the server: it enforces the policy it
+// polls from the API and keeps the last good one when the API is away.
+func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("gateway", stderr)
+	apiURL := fs.String("api", firstNonEmpty(os.Getenv("AIRLOCK_SERVER"), "http://127.0.0.1:7700"), "the Airlock API to take the policy from")
+	token := fs.String("token", "", "a gateway-role token (default $AIRLOCK_TOKEN)")
+	addr := fs.String("addr", "", "listen address (default gateway.addr, 127.0.0.1:7701)")
+	configFile := fs.String("config", "", "configuration file with gateway.routes")
+	upstream := fs.String("upstream", "", "one OpenAI-compatible upstream for every model (instead of gateway.routes)")
+	keyFile := fs.String("key-file", "", "the server's gateway.key, so caller pseudonyms match the policy's")
+	events := fs.String("events", "", "append events to this JSON-lines file")
+	every := fs.Duration("poll", 500*time.Millisecond, "how often to ask for a newer policy")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	tok := firstNonEmpty(*token, os.Getenv("AIRLOCK_TOKEN"))
+	if tok == "" || *keyFile == "" {
+		return usageError("--token (or AIRLOCK_TOKEN) and --key-file are required")
+	}
+	cfg := config.Default()
+	if *configFile != "" {
+		var err error
+		if cfg, err = config.Load(*configFile); err != nil {
+			return err
+		}
+	}
+	if *addr != "" {
+		cfg.Gateway.Addr = *addr
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError("%v", err)
+	}
+	routes := gatewayRoutes(cfg.Gateway, *upstream)
+	if len(routes) == 0 {
+		return usageError("no upstream: pass --upstream URL or configure gateway.routes")
+	}
+	raw, err := os.ReadFile(*keyFile)
+	if err != nil {
+		return err
+	}
+	secret, err := hex.DecodeString(strings.TrimSpace(string(raw)))
+	if err != nil || len(secret) < 16 {
+		return fmt.Errorf("%s: not a gateway key", *keyFile)
+	}
+	log := newLogger(cfg.Log, stderr)
+	holder := policy.NewHolder(policy.Empty())
+	poller := &gateway.PolicyPoller{URL: strings.TrimRight(*apiURL, "/"), Token: tok, Holder: holder,
+		Client: &http.Client{Timeout: 10 * time.Second}, Every: *every, Log: log}
+	if _, err := poller.Poll(ctx); err != nil {
+		log.Warn("no policy yet; starting with none in force", "err", err)
+	}
+	go poller.Run(ctx)
+	evbus := bus.NewInProc()
+	defer evbus.Close()
+	if *events != "" {
+		if err := writeEvents(evbus.Subscribe("event-log", 65536), *events, log); err != nil {
+			return err
+		}
+	}
+	gw, err := gateway.New(gateway.Options{
+		Routes: routes, TrustedProxies: cfg.Gateway.TrustedPrefixes(),
+		MaxBodyBytes: int64(cfg.Gateway.MaxBodyBytes), UpstreamTimeout: time.Duration(cfg.Gateway.UpstreamTimeout),
+		Keys: gateway.NewKeyHasher(secret), Policy: holder, Sink: evbus, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Gateway.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: gw, ReadHeaderTimeout: time.Duration(cfg.API.ReadHeaderTimeout),
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	fmt.Fprintf(stderr, "airlock: gateway listening on http://%s (policy from %s)\n", ln.Addr(), *apiURL)
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.API.ShutdownTimeout))
+		defer cancel()
+		srv.Shutdown(shut)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
 	return nil
 }
