@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // readmeBlocks returns the sh code blocks of one README section.
@@ -103,5 +104,51 @@ func TestReadmeQuickstart(t *testing.T) {
 	cmd.Wait()
 	if out := shell(blocks[2]); !strings.Contains(out, "OK") {
 		t.Errorf("quickstart verify:\n%s", out)
+	}
+}
+
+// TestReadmeGateway runs the gateway section as written, with a fake model
+// standing in for the upstream and the test's addresses for the defaults.
+func TestReadmeGateway(t *testing.T) {
+	blocks := readmeBlocks(t, "Contain an attack at the gateway")
+	if len(blocks) != 2 || len(blocks[0]) != 1 || !strings.HasPrefix(blocks[0][0], "./airlock serve ") {
+		t.Fatalf("gateway section blocks changed: %q", blocks)
+	}
+	work := t.TempDir()
+	if err := os.Symlink(binary, filepath.Join(work, "airlock")); err != nil {
+		t.Fatal(err)
+	}
+	model := fakeModel(t)
+	args := strings.Fields(strings.TrimPrefix(blocks[0][0], "./airlock "))
+	for i, a := range args {
+		if strings.HasPrefix(a, "http://127.0.0.1:11434/v1") {
+			args[i] = model.URL + "/v1"
+		}
+	}
+	data := filepath.Join(work, "airlock-data")
+	cmd := exec.Command(binary, append(args, "--api-addr", "127.0.0.1:0", "--gateway-addr", "127.0.0.1:0")...)
+	cmd.Dir = work
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	srv := &proc{cmd: cmd, data: data}
+	waitAddr(t, srv)
+	var gw []byte
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if gw, _ = os.ReadFile(filepath.Join(data, "gateway.addr")); len(gw) > 0 {
+			break
+		}
+	}
+	script := strings.ReplaceAll(strings.Join(blocks[1], "\n"), "http://127.0.0.1:7701", strings.TrimSpace(string(gw)))
+	c := exec.Command("bash", "-euo", "pipefail", "-c", script)
+	c.Dir = work
+	c.Env = append(os.Environ(), "AIRLOCK_SERVER="+srv.url)
+	out, err := c.CombinedOutput()
+	if err != nil {
+		t.Fatalf("gateway block failed: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), `"content":"ok"`) || !strings.Contains(string(out), `"code":"blocked"`) || !strings.Contains(string(out), "block") {
+		t.Errorf("gateway section output:\n%s", out)
 	}
 }
