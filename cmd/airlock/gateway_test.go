@@ -27,10 +27,27 @@ func fakeModel(t *testing.T) *httptest.Server {
 }
 
 func startServeWithGateway(t *testing.T, data, upstream string) (*proc, string) {
+	return startServeArgs(t, data, "--upstream", upstream)
+}
+
+func startServeWithConfig(t *testing.T, data, config string) (*proc, string) {
+	return startServeArgs(t, data, "--config", config)
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startServeArgs starts "airlock serve" with a gateway and waits for both
+// listeners.
+func startServeArgs(t *testing.T, data string, args ...string) (*proc, string) {
 	t.Helper()
 	os.Remove(filepath.Join(data, "api.addr"))
 	os.Remove(filepath.Join(data, "gateway.addr"))
-	cmd := exec.Command(binary, "serve", "--data", data, "--api-addr", "127.0.0.1:0", "--gateway-addr", "127.0.0.1:0", "--upstream", upstream)
+	cmd := exec.Command(binary, append([]string{"serve", "--data", data, "--api-addr", "127.0.0.1:0", "--gateway-addr", "127.0.0.1:0"}, args...)...)
 	stderr := &syncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
