@@ -82,11 +82,32 @@ func (s *Server) routes() {
 		s.handle("DELETE /api/v1/policy/actions/{id}", permWrite, s.removePolicyAction)
 	}
 
-	// Anything else under the API is a JSON 404, or 405 for a known path.
-	s.mux.Handle("/", s.serve(func(w http.ResponseWriter, r *http.Request) error {
-		return errorf(http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
-	}))
 }
+
+// unmatched answers a request no route takes, in the API's error shape: 405
+// with Allow for a known path and another method, 404 otherwise. The mux
+// decides which; its own plain-text answer is discarded.
+func (s *Server) unmatched(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	probe := &headerOnly{header: http.Header{}, status: http.StatusOK}
+	h.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", probe.header.Get("Allow"))
+		s.writeError(w, r, errorf(http.StatusMethodNotAllowed, "method_not_allowed",
+			r.Method+" is not allowed on "+r.URL.Path+"; allowed: "+probe.header.Get("Allow")))
+		return
+	}
+	s.writeError(w, r, errorf(http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path))
+}
+
+// headerOnly records a status and headers and throws the body away.
+type headerOnly struct {
+	header http.Header
+	status int
+}
+
+func (h *headerOnly) Header() http.Header         { return h.header }
+func (h *headerOnly) Write(b []byte) (int, error) { return len(b), nil }
+func (h *headerOnly) WriteHeader(code int)        { h.status = code }
 
 // handle registers h behind authentication and the permission it needs.
 func (s *Server) handle(pattern string, need perm, h handlerFunc) {
@@ -140,6 +161,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
 	}()
 	w.Header().Set("Cache-Control", "no-store")
+	if h, pattern := s.mux.Handler(r); pattern == "" {
+		s.unmatched(rec, r, h)
+		return
+	}
 	s.mux.ServeHTTP(rec, r)
 }
 
