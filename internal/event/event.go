@@ -55,6 +55,12 @@ type Event struct {
 
 	// Free-form attributes of events from other systems.
 	Attrs map[string]string `json:"attrs,omitempty"`
+
+	// The request's and response's text, for detectors in this process.
+	// Never serialised: what is written or sent anywhere carries only the
+	// digests above, and the text only where a capture action keeps it.
+	PromptText string `json:"-"`
+	OutputText string `json:"-"`
 }
 
 // Gateway decisions.

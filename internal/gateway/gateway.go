@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -222,6 +224,13 @@ func newEventID() string { return uuid.Must(uuid.NewV7()).String() }
 // returns a refusal, or nil after the request has been proxied.
 func (g *Gateway) admit(w http.ResponseWriter, r *http.Request, st *reqState) *refusal {
 	ev := &st.ev
+	// Upstreams resolve dot segments and repeated slashes, so check and
+	// forward the path they will see: "/v1//chat/completions" must not slip
+	// past the checks of /v1/chat/completions, nor "/v1/../x" leave /v1.
+	if p := cleanPath(r.URL.Path); p != r.URL.Path {
+		r.URL.Path, r.URL.RawPath = p, ""
+	}
+	ev.Endpoint = endpoint(r.URL.Path)
 	if !strings.HasPrefix(r.URL.Path, "/v1/") && r.URL.Path != "/v1" {
 		return &refusal{status: http.StatusNotFound, kind: "invalid_request_error", code: "unknown_url", message: "unknown path " + r.URL.Path + ": the gateway serves the OpenAI API under /v1/"}
 	}
@@ -250,7 +259,7 @@ func (g *Gateway) admit(w http.ResponseWriter, r *http.Request, st *reqState) *r
 			return badRequest("cannot read the request body: " + err.Error())
 		}
 	}
-	isJSON := len(body) > 0 && jsonEndpoint(r.URL.Path)
+	isJSON := len(body) > 0 && jsonEndpoint(ev.Endpoint)
 	if isJSON {
 		req, err := parseRequest(body)
 		if err != nil {
@@ -291,6 +300,7 @@ func (g *Gateway) admit(w http.ResponseWriter, r *http.Request, st *reqState) *r
 			return ref
 		}
 		prompt := req.Prompt()
+		ev.PromptText = prompt
 		ev.PromptChars = req.PromptChars()
 		ev.PromptSHA256 = digest(prompt)
 		if d.Capture != nil {
@@ -318,6 +328,25 @@ func (g *Gateway) admit(w http.ResponseWriter, r *http.Request, st *reqState) *r
 	st.upStart = g.opts.Now()
 	route.proxies[up].ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
 	return nil
+}
+
+// cleanPath is path.Clean that keeps a trailing slash.
+func cleanPath(p string) string {
+	c := path.Clean("/" + p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
+}
+
+// endpoint names the OpenAI endpoint a clean path reaches. Some upstreams
+// ignore case and a trailing slash, so "/v1/Chat/Completions/" is
+// /v1/chat/completions and gets its checks; any other path is itself.
+func endpoint(p string) string {
+	if e := strings.ToLower(strings.TrimSuffix(p, "/")); jsonEndpoint(e) {
+		return e
+	}
+	return p
 }
 
 func jsonEndpoint(path string) bool {
@@ -394,12 +423,14 @@ func (g *Gateway) enforceRequest(req *apiRequest, d *policy.Decision, ev *event.
 	}
 	if lim.MaxTokens > 0 {
 		for _, k := range []string{"max_tokens", "max_completion_tokens", "max_output_tokens"} {
-			if v, ok := req.doc[k]; ok && intOf(v) > lim.MaxTokens {
+			// Some upstreams read zero or a negative count as no limit.
+			if v := req.doc[k]; v != nil && (intOf(v) > lim.MaxTokens || intOf(v) < 1) {
 				req.set(k, lim.MaxTokens)
 				req.changed = true
 			}
 		}
-		if _, has := req.doc["max_tokens"]; !has && req.doc["max_completion_tokens"] == nil && req.doc["max_output_tokens"] == nil && ev.Endpoint != "/v1/embeddings" {
+		// null is no limit too, so it counts as absent.
+		if req.doc["max_tokens"] == nil && req.doc["max_completion_tokens"] == nil && req.doc["max_output_tokens"] == nil && ev.Endpoint != "/v1/embeddings" {
 			key := "max_tokens"
 			if ev.Endpoint == "/v1/responses" {
 				key = "max_output_tokens"
@@ -412,7 +443,7 @@ func (g *Gateway) enforceRequest(req *apiRequest, d *policy.Decision, ev *event.
 		req.set("n", lim.MaxN)
 		req.changed = true
 	}
-	if lim.Logprobs != "" && (req.Logprobs || req.TopLogprobs > 0 || req.LogitBias > 0) {
+	if lim.Logprobs != "" && (requested(req.doc["logprobs"]) || requested(req.doc["top_logprobs"]) || requested(req.doc["logit_bias"])) {
 		if lim.Logprobs == "refuse" {
 			return &refusal{status: http.StatusForbidden, kind: "invalid_request_error", code: "parameter_refused",
 				message: "logprobs, top_logprobs and logit_bias are refused by an incident response action", decision: event.DecisionFiltered}
@@ -479,15 +510,62 @@ func (g *Gateway) emit(st *reqState) {
 	}
 }
 
+// intOf reads a number in any form a lenient upstream accepts as an
+// integer (5, 5.0, 1e9, "5"), rounding up and saturating, so a cap cannot be
+// dodged by spelling the number differently. Anything else is 0.
 func intOf(v any) int {
+	var f float64
 	switch n := v.(type) {
 	case json.Number:
-		i, _ := n.Int64()
-		return int(i)
+		if i, err := n.Int64(); err == nil && i >= math.MinInt32 && i <= math.MaxInt32 {
+			return int(i)
+		}
+		f, _ = n.Float64()
+	case string:
+		var err error
+		if f, err = strconv.ParseFloat(strings.TrimSpace(n), 64); err != nil {
+			return 0
+		}
 	case int:
 		return n
 	case float64:
-		return int(n)
+		f = n
+	default:
+		return 0
 	}
-	return 0
+	switch {
+	case f != f: // NaN
+		return 0
+	case f >= math.MaxInt32:
+		return math.MaxInt32
+	case f <= math.MinInt32:
+		return math.MinInt32
+	}
+	return int(math.Ceil(f))
+}
+
+// requested reports whether a request parameter asks for something, in any
+// form a lenient upstream accepts: anything but absent, null, false, zero,
+// empty, or a string meaning false.
+func requested(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	case json.Number:
+		f, err := x.Float64()
+		return err != nil || f != 0
+	case string:
+		switch strings.ToLower(strings.TrimSpace(x)) {
+		case "", "false", "f", "no", "n", "off", "0", "null":
+			return false
+		}
+		return true
+	case map[string]any:
+		return len(x) > 0
+	case []any:
+		return len(x) > 0
+	}
+	return true
 }

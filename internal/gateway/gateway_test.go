@@ -191,6 +191,12 @@ func TestForwardsAndEmitsEvent(t *testing.T) {
 	if ev.Prompt != "" || ev.Output != "" {
 		t.Error("prompt or output text in the event without a capture action")
 	}
+	if ev.PromptText != "What is the capital of France?" || ev.OutputText != "Hello from the model." {
+		t.Errorf("detectors get no text: %q / %q", ev.PromptText, ev.OutputText)
+	}
+	if j := mustJSON(ev); strings.Contains(j, "capital of France") || strings.Contains(j, "Hello from the model") {
+		t.Errorf("text serialised without a capture action: %s", j)
+	}
 	if strings.Contains(mustJSON(ev), "sk-client-1") {
 		t.Error("the raw key is in the event")
 	}

@@ -90,13 +90,9 @@ func parseRequest(body []byte) (*apiRequest, error) {
 	r.Stream, _ = doc["stream"].(bool)
 	r.MaxTokens = intField(doc, "max_tokens", "max_completion_tokens", "max_output_tokens")
 	r.N = intField(doc, "n")
-	switch v := doc["logprobs"].(type) {
-	case bool:
-		r.Logprobs = v
-	case json.Number: // the completions API takes a count
-		n, _ := v.Int64()
-		r.Logprobs = n > 0
-		r.TopLogprobs = int(n)
+	r.Logprobs = requested(doc["logprobs"])
+	if _, isBool := doc["logprobs"].(bool); !isBool { // the completions API takes a count
+		r.TopLogprobs = max(intOf(doc["logprobs"]), 0)
 	}
 	if n := intField(doc, "top_logprobs"); n > 0 {
 		r.TopLogprobs = n
@@ -110,10 +106,8 @@ func parseRequest(body []byte) (*apiRequest, error) {
 
 func intField(doc map[string]any, names ...string) int {
 	for _, name := range names {
-		if n, ok := doc[name].(json.Number); ok {
-			if v, err := n.Int64(); err == nil {
-				return int(v)
-			}
+		if n := intOf(doc[name]); n != 0 {
+			return n
 		}
 	}
 	return 0

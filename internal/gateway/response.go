@@ -97,6 +97,7 @@ func (g *Gateway) inspectJSON(resp *http.Response, st *reqState, out policy.Outp
 	output := all.String()
 	st.ev.OutputChars = utf8.RuneCountInString(output)
 	st.ev.OutputSHA256 = digest(output)
+	st.ev.OutputText = output
 	if st.capture {
 		st.ev.Output = output
 	}
@@ -312,6 +313,10 @@ func (g *Gateway) newStreamInspector(body io.ReadCloser, st *reqState, out polic
 	}
 }
 
+// maxStreamText bounds how much of a streamed answer is kept for detectors
+// and capture.
+const maxStreamText = 1 << 20
+
 // maxSSELine bounds one event line; longer is an upstream out of order.
 const maxSSELine = 1 << 20
 
@@ -401,6 +406,22 @@ func (s *streamInspector) handleLine(line []byte) {
 					changed = true
 				}
 			}
+			// A final chunk usually carries no text ("delta": {}): release
+			// what is held back in it, not after the finish reason.
+			if rs := s.streams[idx]; rs != nil && choice["finish_reason"] != nil {
+				rest := rs.Flush()
+				s.st.ev.Redactions += len(rs.Findings())
+				delete(s.streams, idx)
+				if rest != "" {
+					delta, _ := choice["delta"].(map[string]any)
+					if delta == nil {
+						delta = map[string]any{}
+						choice["delta"] = delta
+					}
+					delta["content"] = rest
+					changed = true
+				}
+			}
 			if s.out.Logprobs != "" && choice["logprobs"] != nil {
 				if s.out.Logprobs == "drop" {
 					choice["logprobs"] = nil
@@ -433,7 +454,7 @@ func (s *streamInspector) handleLine(line []byte) {
 func (s *streamInspector) account(text string) {
 	s.chars += utf8.RuneCountInString(text)
 	s.sum.WriteString(text)
-	if s.st.capture && s.output.Len() < 1<<20 {
+	if s.output.Len() < maxStreamText {
 		s.output.WriteString(text)
 	}
 }
@@ -475,8 +496,9 @@ func (s *streamInspector) finish(err error) {
 		if s.chars > 0 {
 			s.st.ev.OutputSHA256 = s.sum.Sum()
 		}
+		s.st.ev.OutputText = s.output.String()
 		if s.st.capture {
-			s.st.ev.Output = s.output.String()
+			s.st.ev.Output = s.st.ev.OutputText
 		}
 	})
 }
