@@ -269,6 +269,11 @@ func (g *Gateway) admit(w http.ResponseWriter, r *http.Request, st *reqState) *r
 		ev.Model, ev.User = req.Model, req.User
 		ev.Stream, ev.Messages, ev.MaxTokens, ev.N = req.Stream, req.Messages, req.MaxTokens, req.N
 		ev.Logprobs, ev.TopLogprobs, ev.LogitBias = req.Logprobs, req.TopLogprobs, req.LogitBias
+		// What the client sent, before any rewriting: detectors see refused
+		// requests too.
+		ev.PromptText = req.Prompt()
+		ev.PromptChars = req.PromptChars()
+		ev.PromptSHA256 = digest(ev.PromptText)
 	}
 	route := g.route(ev.Model)
 	ev.Route = route.Name
@@ -299,13 +304,9 @@ func (g *Gateway) admit(w http.ResponseWriter, r *http.Request, st *reqState) *r
 		if ref := g.enforceRequest(req, &d, ev); ref != nil {
 			return ref
 		}
-		prompt := req.Prompt()
-		ev.PromptText = prompt
-		ev.PromptChars = req.PromptChars()
-		ev.PromptSHA256 = digest(prompt)
 		if d.Capture != nil {
 			st.capture = true
-			ev.Prompt, ev.Captured = prompt, d.Capture.ID
+			ev.Prompt, ev.Captured = ev.PromptText, d.Capture.ID
 		}
 		// Re-encode only when the body was changed.
 		if req.changed {

@@ -73,10 +73,10 @@ func (g *Gateway) inspectJSON(resp *http.Response, st *reqState, out policy.Outp
 		resp.Body = &emitOnClose{ReadCloser: io.NopCloser(io.MultiReader(bytes.NewReader(body), resp.Body)), done: func() { g.emit(st) }}
 		return nil
 	}
-	var doc map[string]any
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&doc); err != nil || doc == nil {
+	// Read only what the event and the protection checks need; a generic
+	// decode and re-encode happens only when something must be rewritten.
+	var sum responseSummary
+	if err := json.Unmarshal(body, &sum); err != nil {
 		if out.Active() {
 			return errMalformed
 		}
@@ -84,23 +84,26 @@ func (g *Gateway) inspectJSON(resp *http.Response, st *reqState, out policy.Outp
 		g.setBody(resp, body, st)
 		return nil
 	}
+	output := sum.text()
+	if !out.Active() || !g.mustRewrite(&sum, output, out) {
+		g.account(st, output, sum.Usage.in(), sum.Usage.out())
+		g.setBody(resp, body, st)
+		return nil
+	}
+	var doc map[string]any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil || doc == nil {
+		return errMalformed
+	}
 	texts := responseTexts(doc)
 	g.measureUsage(doc, st)
-	changed := false
-	if out.Active() {
-		changed = g.protect(texts, doc, st, out)
-	}
+	changed := g.protect(texts, doc, st, out)
 	var all strings.Builder
 	for _, t := range texts {
 		all.WriteString(t.get())
 	}
-	output := all.String()
-	st.ev.OutputChars = utf8.RuneCountInString(output)
-	st.ev.OutputSHA256 = digest(output)
-	st.ev.OutputText = output
-	if st.capture {
-		st.ev.Output = output
-	}
+	g.account(st, all.String(), st.ev.TokensIn, st.ev.TokensOut)
 	if changed {
 		if body, err = json.Marshal(doc); err != nil {
 			return err
@@ -108,6 +111,76 @@ func (g *Gateway) inspectJSON(resp *http.Response, st *reqState, out policy.Outp
 	}
 	g.setBody(resp, body, st)
 	return nil
+}
+
+// account records a whole response's output on the event.
+func (g *Gateway) account(st *reqState, output string, tokensIn, tokensOut int) {
+	st.ev.TokensIn, st.ev.TokensOut = tokensIn, tokensOut
+	st.ev.OutputChars = utf8.RuneCountInString(output)
+	st.ev.OutputSHA256 = digest(output)
+	st.ev.OutputText = output
+	if st.capture {
+		st.ev.Output = output
+	}
+}
+
+// responseSummary is what an unprotected response is read for.
+type responseSummary struct {
+	Choices []struct {
+		Text     string          `json:"text"`
+		Logprobs json.RawMessage `json:"logprobs"`
+		Message  struct {
+			Content string `json:"content"`
+			Refusal string `json:"refusal"`
+		} `json:"message"`
+	} `json:"choices"`
+	Output []struct {
+		Content []struct {
+			Text string `json:"text"`
+		} `json:"content"`
+	} `json:"output"`
+	Usage usage `json:"usage"`
+}
+
+// mustRewrite reports whether output protection changes this response.
+func (g *Gateway) mustRewrite(sum *responseSummary, output string, out policy.Output) bool {
+	if out.MaxOutputChars > 0 && utf8.RuneCountInString(output) > out.MaxOutputChars {
+		return true
+	}
+	if out.Logprobs != "" {
+		for _, c := range sum.Choices {
+			if len(c.Logprobs) > 0 && string(c.Logprobs) != "null" {
+				return true
+			}
+		}
+	}
+	if r := g.redactor(out); r != nil && len(r.Find(output)) > 0 {
+		return true
+	}
+	return false
+}
+
+type usage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+	InputTokens      int `json:"input_tokens"`
+	OutputTokens     int `json:"output_tokens"`
+}
+
+func (u usage) in() int  { return u.PromptTokens + u.InputTokens }
+func (u usage) out() int { return u.CompletionTokens + u.OutputTokens }
+
+func (r *responseSummary) text() string {
+	var parts []string
+	for _, c := range r.Choices {
+		parts = append(parts, c.Text, c.Message.Content, c.Message.Refusal)
+	}
+	for _, o := range r.Output {
+		for _, c := range o.Content {
+			parts = append(parts, c.Text)
+		}
+	}
+	return strings.Join(parts, "")
 }
 
 func (g *Gateway) setBody(resp *http.Response, body []byte, st *reqState) {

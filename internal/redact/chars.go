@@ -1,9 +1,5 @@
 package redact
 
-import "io"
-
-var errEOF = io.EOF
-
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
 func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
@@ -68,12 +64,15 @@ func rightOK(e edge, t string, end int, final bool) (ok, more bool) {
 	return true, false
 }
 
-// maxNumberLen bounds the text countDigits reads: at least the window of
-// every rule with minDigits, so that its count is never the smaller.
+// maxNumberLen bounds the text countDigits reads for the shared count: at
+// least the window of every rule with minDigits, so that count is never the
+// smaller.
 const maxNumberLen = 64
 
-// countDigits counts the digits of the number at the start of t as
-// enoughDigits does, and reports whether the number runs on to the end of t.
+// countDigits counts the digits of the number at the start of t, through
+// short runs of the separators phone and card numbers are written with, and
+// reports whether the number runs on to the end of t. It is the cheap test
+// that keeps "2023" or "v1.2.3" away from the number rules.
 func countDigits(t string) (n int, open bool) {
 	seps := 0
 	for i := 0; i < len(t); i++ {
@@ -92,88 +91,3 @@ func countDigits(t string) (n int, open bool) {
 	}
 	return n, true
 }
-
-// enoughDigits reports whether the number at the start of t has at least
-// need digits, counting through short runs of the separators phone and card
-// numbers are written with. It is the cheap test that keeps "2023" or
-// "v1.2.3" away from the regular expressions.
-func enoughDigits(t string, need int, final bool) (ok, more bool) {
-	n, seps := 0, 0
-	for i := 0; i < len(t); i++ {
-		switch c := t[i]; {
-		case isDigit(c):
-			n++
-			seps = 0
-			if n >= need {
-				return true, false
-			}
-		case c == ' ' || c == '.' || c == '-' || c == '/' || c == '(' || c == ')' || c == '+':
-			seps++
-			if seps > 2 {
-				return false, false
-			}
-		default:
-			return false, false
-		}
-	}
-	return false, !final
-}
-
-// keyName is the end of the key name before a separator, lowercased and
-// stripped of _ . - and spaces, reversed: `"DB_PASSWORD": ` gives
-// "drowssapbd", as do `db-password = ` and `DB password: `. Only its last
-// keySuffix letters and digits can matter to a rule.
-type keyName struct {
-	rev [keySuffix]byte
-	n   int
-}
-
-// readKeyName reads the key name before the separator at s[p], skipping the
-// closing quote, bracket and spaces (`os.environ["API_KEY"] = `). It reads
-// at most 6+2*keySuffix bytes back.
-func readKeyName(s string, p int) keyName {
-	j := p
-	for k := 0; k < 6 && j > 0; k++ {
-		c := s[j-1]
-		if c != ' ' && c != '\t' && c != '"' && c != '\'' && c != '`' && c != ']' {
-			break
-		}
-		j--
-	}
-	var k keyName
-collect:
-	for i := j; i > 0 && k.n < keySuffix && j-i < 2*keySuffix; i-- {
-		switch c := s[i-1]; {
-		case isUpper(c):
-			k.rev[k.n] = c + ('a' - 'A')
-			k.n++
-		case isLower(c) || isDigit(c):
-			k.rev[k.n] = c
-			k.n++
-		case c == '_' || c == '.' || c == '-' || c == ' ':
-		default:
-			break collect // the name begins after c
-		}
-	}
-	return k
-}
-
-// endsWith reports whether the key name ends with one of keys.
-func (k *keyName) endsWith(keys []string) bool {
-next:
-	for _, suf := range keys {
-		if len(suf) > k.n {
-			continue
-		}
-		for i := range len(suf) {
-			if k.rev[i] != suf[len(suf)-1-i] {
-				continue next
-			}
-		}
-		return true
-	}
-	return false
-}
-
-// keySuffix is the longest key-name ending a rule lists ("secretaccesskey").
-const keySuffix = 16

@@ -53,7 +53,6 @@ type compiledRule struct {
 	re     *regexp.Regexp // ^(?:Pattern), for rules without a scanner
 	secret int            // submatch index of the "secret" group, or 0
 	window int            // bytes a decision may read from where the match begins
-	mask   string         // "[REDACTED:<id>]"
 }
 
 // lookbehind is how many bytes before a candidate or a new keyword a decision
@@ -89,7 +88,7 @@ func compileRule(r Rule) (*compiledRule, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &compiledRule{Rule: r, mask: "[REDACTED:" + r.ID + "]"}
+	c := &compiledRule{Rule: r}
 	if r.scan == nil {
 		n, ok := patternMaxLen(parsed)
 		if !ok {

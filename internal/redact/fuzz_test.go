@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -13,6 +14,7 @@ func FuzzStream(f *testing.F) {
 	for i, s := range corpus() {
 		f.Add(s, []byte{byte(i), 3, 200, 1, 17})
 	}
+	f.Add(strings.Join(fragments, ""), []byte{1, 2, 3, 5, 8, 13, 21, 34, 55, 89})
 	f.Fuzz(func(t *testing.T, s string, cuts []byte) {
 		r := fuzzRedactor
 		var chunks []string

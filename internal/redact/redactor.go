@@ -2,6 +2,7 @@ package redact
 
 import (
 	"cmp"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -18,8 +19,6 @@ type Finding struct {
 // Redactor finds and redacts with a fixed set of rules. It is immutable and
 // safe for concurrent use.
 type Redactor struct {
-	rules []*compiledRule
-
 	hot     [256]uint8   // hotAnchor or hotDigit for bytes some keyword is looked for by
 	anchors [256][]entry // for each such byte, the keywords it anchors
 
@@ -65,7 +64,6 @@ func New(classes ...Class) *Redactor {
 }
 
 func (r *Redactor) add(c *compiledRule) {
-	r.rules = append(r.rules, c)
 	for _, kw := range c.Keywords {
 		off := anchorOffset(kw)
 		b := kw[off]
@@ -86,16 +84,10 @@ func (r *Redactor) add(c *compiledRule) {
 			}
 		}
 	}
-	switch {
-	case c.start == beforeAt:
-		r.email = true
-	case c.lead == leadSign:
-		r.sign = true
-	case c.lead == leadLetters:
-		r.letters = true
-	case c.lead == leadLettersSpace:
-		r.letters, r.lettersSpace = true, true
-	}
+	r.email = r.email || c.start == beforeAt
+	r.sign = r.sign || c.lead == leadSign
+	r.letters = r.letters || c.lead == leadLetters || c.lead == leadLettersSpace
+	r.lettersSpace = r.lettersSpace || c.lead == leadLettersSpace
 	// A stream's hold-back: a window from a pending match's start, plus up to
 	// three bytes of a UTF-8 sequence it will not split.
 	r.maxMatch = max(r.maxMatch, c.window+utf8.UTFMax-1)
@@ -106,7 +98,9 @@ func (r *Redactor) add(c *compiledRule) {
 // bounds, in bytes, what a Stream holds back.
 func (r *Redactor) MaxMatchLen() int { return r.maxMatch }
 
-// Find returns the findings in s, sorted and without overlaps. Where two
+// Find returns the findings in s, sorted and without overlaps, each one
+// accepted by its rule's validator (a 16-digit number that fails the Luhn
+// check is not a card). Where two
 // candidates overlap, the one that starts first wins; at the same start, the
 // rule that comes first in the table (secrets before personal data, specific
 // before generic), then the longer match.
@@ -349,8 +343,8 @@ func (c *compiledRule) match(s string, start int, eof bool) (a, b int, ok, more 
 	end = min(end, len(s))
 	t := s[start:end]
 	if c.minDigits > 0 {
-		if ok, more := enoughDigits(t, c.minDigits, final); !ok {
-			return 0, 0, false, more
+		if n, open := countDigits(t); n < c.minDigits {
+			return 0, 0, false, open && !final
 		}
 	}
 	if c.scan != nil {
@@ -402,7 +396,7 @@ var readers = sync.Pool{New: func() any { return new(windowReader) }}
 func (w *windowReader) ReadRune() (rune, int, error) {
 	if w.i >= len(w.s) {
 		w.hitEnd = true
-		return 0, 0, errEOF
+		return 0, 0, io.EOF
 	}
 	if c := w.s[w.i]; c < utf8.RuneSelf {
 		w.i++

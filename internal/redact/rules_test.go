@@ -143,6 +143,7 @@ var ruleCases = map[string][]ruleCase{
 		{"foo@bar", nil},
 		{"x@1.2.3.4", nil},
 		{"@mention and a trailing @", nil},
+		{strings.Repeat("a", 64) + "@example.com", hit("email", strings.Repeat("a", 64)+"@example.com")},
 		{strings.Repeat("a", 65) + "@example.com", nil},
 	},
 	"payment-card": {

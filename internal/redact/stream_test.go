@@ -195,3 +195,32 @@ func TestStreamInvalidUTF8(t *testing.T) {
 		checkStream(t, r, s, randomChunks(s, g, 9))
 	}
 }
+
+// fragments are pieces of the things rules look for, to be glued together
+// at random: whole and partial keywords, separators, digits, runes.
+var fragments = []string{
+	"@", "jane", ".doe", "example.com", ".io", " ", "  ", "\n", "-", "_", ":", "=", "\"", "'", ",", ".",
+	"gh", "p_", "ghp_", rnd(36, 40), rnd(43, 41), rnd(12, 42), "alk_", "AIza", "AKIA", "ASIA",
+	"IOSFODNN7EXAMPLE", "sk-", "sk-ant-", "proj-", "xoxb-", "sk_live_", "github_pat_",
+	"-----BEGIN ", "RSA ", "PRIVATE KEY", "-----", "-----END ", pemBodyText,
+	"eyJhbGciOiJIUzI1NiJ9", "eyJzdWIiOiIxIn0", "Bearer ", "://", "user", "pa55",
+	"password", "api_key", "token", "aws_secret_access_key", awsSecret,
+	"4111", "1111", "4", "0", "+1", "+44", "(415)", "555", "2671", "20", "7946", "0958",
+	"DE89", "3704", "0044", "0532", "0130", "00", "GB82", "WEST", "AB", "12", "34", "56", "C",
+	"078", "05", "1120", "2023", "1.2.3.4", "é", "日本", "😀", "\xff", "\xe2\x82",
+}
+
+func TestStreamFragments(t *testing.T) {
+	g := rand.New(rand.NewPCG(7, 8))
+	r := New()
+	for range 1500 {
+		var b strings.Builder
+		for range 2 + g.IntN(40) {
+			b.WriteString(fragments[g.IntN(len(fragments))])
+		}
+		s := b.String()
+		for _, maxSize := range []int{1, 5, 40} {
+			checkStream(t, r, s, randomChunks(s, g, maxSize))
+		}
+	}
+}
