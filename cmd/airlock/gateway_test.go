@@ -236,3 +236,45 @@ func TestStandaloneGatewayKeepsLastGoodPolicy(t *testing.T) {
 		t.Errorf("the gateway did not say it keeps the last good policy:\n%s", stderr)
 	}
 }
+
+// TestUpstreamKeyFromEnvironment: the upstream's key comes from the
+// variable --upstream-key-env names, never from the client; a variable that
+// is not set stops the server at start with a clear error.
+func TestUpstreamKeyFromEnvironment(t *testing.T) {
+	seen := make(chan string, 4)
+	model := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- r.Header.Get("Authorization")
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"object":"list","data":[]}`)
+	}))
+	defer model.Close()
+	data := t.TempDir()
+	cmd := exec.Command(binary, "serve", "--data", data, "--api-addr", "127.0.0.1:0", "--gateway-addr", "127.0.0.1:0",
+		"--upstream", model.URL+"/v1", "--upstream-key-env", "TEST_MODEL_KEY")
+	cmd.Env = append(os.Environ(), "TEST_MODEL_KEY=sk-upstream-123")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	waitAddr(t, &proc{data: data})
+	var gw []byte
+	for deadline := time.Now().Add(10 * time.Second); len(gw) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		gw, _ = os.ReadFile(filepath.Join(data, "gateway.addr"))
+	}
+	req, _ := http.NewRequest("GET", strings.TrimSpace(string(gw))+"/v1/models", nil)
+	req.Header.Set("Authorization", "Bearer sk-client-999")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := <-seen; got != "Bearer sk-upstream-123" {
+		t.Errorf("upstream saw Authorization %q", got)
+	}
+
+	_, errOut, code := run(t, nil, "serve", "--data", t.TempDir(), "--api-addr", "127.0.0.1:0", "--gateway-addr", "127.0.0.1:0",
+		"--upstream", model.URL+"/v1", "--upstream-key-env", "SURELY_NOT_SET_ANYWHERE")
+	if code == 0 || !strings.Contains(errOut, "SURELY_NOT_SET_ANYWHERE") {
+		t.Errorf("unset key variable: exit %d, stderr %q", code, errOut)
+	}
+}

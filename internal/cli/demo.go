@@ -48,7 +48,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cfg := config.Default()
 	cfg.API.Addr = "127.0.0.1:0"
 	log := newLogger(cfg.Log, logFile)
-	srv, err := startServer(ctx, *data, cfg, "", log, io.Discard)
+	srv, err := startServer(ctx, *data, cfg, upstreamFlags{}, log, io.Discard)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -53,12 +54,20 @@ func loadGatewayKey(dir string) ([]byte, error) {
 	return secret, nil
 }
 
+// upstreamFlags is the quick form of a route: one upstream for every model.
+type upstreamFlags struct{ url, keyEnv string }
+
+func (u *upstreamFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&u.url, "upstream", "", "one OpenAI-compatible upstream for every model, e.g. http://127.0.0.1:11434/v1 (instead of gateway.routes)")
+	fs.StringVar(&u.keyEnv, "upstream-key-env", "", "the environment variable holding the upstream's API key")
+}
+
 // gatewayRoutes turns the configuration (or the --upstream quick form) into
 // routes.
-func gatewayRoutes(cfg config.Gateway, upstream string) []gateway.Route {
-	if upstream != "" {
+func gatewayRoutes(cfg config.Gateway, up upstreamFlags) []gateway.Route {
+	if up.url != "" {
 		return []gateway.Route{{Name: "default", Models: []string{"*"},
-			Upstreams: []gateway.Upstream{{Name: "primary", URL: upstream, APIKeyEnv: os.Getenv("AIRLOCK_UPSTREAM_KEY_ENV")}}}}
+			Upstreams: []gateway.Upstream{{Name: "primary", URL: up.url, APIKeyEnv: up.keyEnv}}}}
 	}
 	var out []gateway.Route
 	for _, r := range cfg.Routes {
@@ -143,7 +152,8 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	token := fs.String("token", "", "a gateway-role token (default $AIRLOCK_TOKEN)")
 	addr := fs.String("addr", "", "listen address (default gateway.addr, 127.0.0.1:7701)")
 	configFile := fs.String("config", "", "configuration file with gateway.routes")
-	upstream := fs.String("upstream", "", "one OpenAI-compatible upstream for every model (instead of gateway.routes)")
+	var upstream upstreamFlags
+	upstream.register(fs)
 	keyFile := fs.String("key-file", "", "the server's gateway.key, so caller pseudonyms match the policy's")
 	events := fs.String("events", "", "append events to this JSON-lines file")
 	every := fs.Duration("poll", 500*time.Millisecond, "how often to ask for a newer policy")
@@ -167,7 +177,7 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := cfg.Validate(); err != nil {
 		return usageError("%v", err)
 	}
-	routes := gatewayRoutes(cfg.Gateway, *upstream)
+	routes := gatewayRoutes(cfg.Gateway, upstream)
 	if len(routes) == 0 {
 		return usageError("no upstream: pass --upstream URL or configure gateway.routes")
 	}

@@ -29,7 +29,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	configFile := fs.String("config", "", "YAML configuration file (see docs/configuration.md)")
 	apiAddr := fs.String("api-addr", "", "API listen address (overrides api.addr; default 127.0.0.1:7700)")
 	gatewayAddr := fs.String("gateway-addr", "", "gateway listen address (overrides gateway.addr; default 127.0.0.1:7701)")
-	upstream := fs.String("upstream", "", "one OpenAI-compatible upstream for every model, e.g. http://127.0.0.1:11434/v1 (instead of gateway.routes)")
+	var upstream upstreamFlags
+	upstream.register(fs)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -50,7 +51,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError("%v", err)
 	}
 	log := newLogger(cfg.Log, stderr)
-	srv, err := startServer(ctx, *data, cfg, *upstream, log, stderr)
+	srv, err := startServer(ctx, *data, cfg, upstream, log, stderr)
 	if err != nil {
 		return err
 	}
@@ -86,7 +87,7 @@ type server struct {
 
 // startServer opens the data directory, creates the first admin token if
 // there is none, and starts serving. It returns once the listener is bound.
-func startServer(ctx context.Context, dataPath string, cfg config.Config, upstream string, log *slog.Logger, notice io.Writer) (srv *server, err error) {
+func startServer(ctx context.Context, dataPath string, cfg config.Config, upstream upstreamFlags, log *slog.Logger, notice io.Writer) (srv *server, err error) {
 	dir, err := openDataDir(ctx, dataPath, true)
 	if err != nil {
 		return nil, err
