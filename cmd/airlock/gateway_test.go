@@ -45,31 +45,8 @@ func writeFile(t *testing.T, path, content string) {
 // listeners.
 func startServeArgs(t *testing.T, data string, args ...string) (*proc, string) {
 	t.Helper()
-	os.Remove(filepath.Join(data, "api.addr"))
-	os.Remove(filepath.Join(data, "gateway.addr"))
-	cmd := exec.Command(binary, append([]string{"serve", "--data", data, "--api-addr", "127.0.0.1:0", "--gateway-addr", "127.0.0.1:0"}, args...)...)
-	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{cmd: cmd, data: data, stderr: stderr}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	waitAddr(t, p)
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if b, err := os.ReadFile(filepath.Join(data, "gateway.addr")); err == nil && len(b) > 0 {
-			return p, strings.TrimSpace(string(b))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("gateway did not start:\n%s", stderr)
-	return nil, ""
+	p := startServe(t, data, append([]string{"--gateway-addr", "127.0.0.1:0"}, args...)...)
+	return p, waitFile(t, filepath.Join(data, "gateway.addr"))
 }
 
 // TestContainmentReachesTheGateway blocks one caller through the CLI while

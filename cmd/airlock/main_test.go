@@ -70,8 +70,16 @@ func (s *syncBuffer) String() string {
 
 func startServer(t *testing.T, data string) *proc {
 	t.Helper()
+	return startServe(t, data)
+}
+
+// startServe starts "airlock serve" on data with extra args and waits for
+// its API to listen.
+func startServe(t *testing.T, data string, args ...string) *proc {
+	t.Helper()
 	os.Remove(filepath.Join(data, "api.addr"))
-	cmd := exec.Command(binary, "serve", "--data", data, "--api-addr", "127.0.0.1:0")
+	os.Remove(filepath.Join(data, "gateway.addr"))
+	cmd := exec.Command(binary, append([]string{"serve", "--data", data, "--api-addr", "127.0.0.1:0"}, args...)...)
 	stderr := &syncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
@@ -86,6 +94,18 @@ func startServer(t *testing.T, data string) *proc {
 	})
 	waitAddr(t, p)
 	return p
+}
+
+// waitFile waits for a file a server writes and returns its trimmed content.
+func waitFile(t *testing.T, path string) string {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+			return strings.TrimSpace(string(b))
+		}
+	}
+	t.Fatalf("%s never appeared", path)
+	return ""
 }
 
 // waitAddr waits for the server to write the address it listens on.

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -78,50 +77,6 @@ func gatewayRoutes(cfg config.Gateway, up upstreamFlags) []gateway.Route {
 		out = append(out, rt)
 	}
 	return out
-}
-
-// runningGateway is the proxy's listener.
-type runningGateway struct {
-	gw   *gateway.Gateway
-	http *http.Server
-	url  string
-	done chan error
-}
-
-func startGateway(gw *gateway.Gateway, addr, dataPath string, cfg config.Config, log *slog.Logger) (*runningGateway, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("gateway: listen on %s: %w", addr, err)
-	}
-	g := &runningGateway{
-		gw: gw, url: "http://" + ln.Addr().String(), done: make(chan error, 1),
-		http: &http.Server{
-			Handler:           gw,
-			ReadHeaderTimeout: time.Duration(cfg.API.ReadHeaderTimeout),
-			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		},
-	}
-	if err := writeFileAtomic(filepath.Join(dataPath, gatewayAddrFile), []byte(g.url+"\n"), 0o600); err != nil {
-		ln.Close()
-		return nil, err
-	}
-	go func() {
-		err := g.http.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-		g.done <- err
-	}()
-	return g, nil
-}
-
-func (g *runningGateway) shutdown(ctx context.Context) error {
-	err := g.http.Shutdown(ctx)
-	if serveErr := <-g.done; err == nil {
-		err = serveErr
-	}
-	return err
 }
 
 // writeEvents appends every event to the data directory's event log, the
@@ -212,21 +167,13 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Gateway.Addr)
+	l, err := listen(gw, cfg.Gateway.Addr, "", cfg, log)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: gw, ReadHeaderTimeout: time.Duration(cfg.API.ReadHeaderTimeout),
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	fmt.Fprintf(stderr, "airlock: gateway listening on http://%s (policy from %s)\n", ln.Addr(), *apiURL)
-	go func() {
-		<-ctx.Done()
-		shut, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.API.ShutdownTimeout))
-		defer cancel()
-		srv.Shutdown(shut)
-	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	fmt.Fprintf(stderr, "airlock: gateway listening on %s (policy from %s)\n", l.url, *apiURL)
+	<-ctx.Done()
+	shut, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.API.ShutdownTimeout))
+	defer cancel()
+	return l.shutdown(shut)
 }

@@ -7,8 +7,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -74,10 +72,10 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 // when it has routes.
 type server struct {
 	dir     *dataDir
-	http    *http.Server
+	api     *listener
 	url     string
-	done    chan error
-	gateway *runningGateway // nil without routes
+	gw      *gateway.Gateway
+	gateway *listener // nil without routes
 	events  *bus.InProc
 	policy  *containment.Service
 	stop    context.CancelFunc // ends background work
@@ -93,7 +91,7 @@ func startServer(ctx context.Context, dataPath string, cfg config.Config, upstre
 		return nil, err
 	}
 	bg, stop := context.WithCancel(context.Background())
-	s := &server{dir: dir, done: make(chan error, 1), events: bus.NewInProc(), stop: stop}
+	s := &server{dir: dir, events: bus.NewInProc(), stop: stop}
 	defer func() {
 		if err != nil {
 			s.close()
@@ -132,8 +130,9 @@ func startServer(ctx context.Context, dataPath string, cfg config.Config, upstre
 			defer close(s.capturing)
 			s.policy.RecordCaptures(context.Background(), captures.C(), 5*time.Second)
 		}()
-		if s.gateway, err = startGateway(gw, cfg.Gateway.Addr, dataPath, cfg, log); err != nil {
-			return nil, err
+		s.gw = gw
+		if s.gateway, err = listen(gw, cfg.Gateway.Addr, filepath.Join(dataPath, gatewayAddrFile), cfg, log); err != nil {
+			return nil, fmt.Errorf("gateway: %w", err)
 		}
 		log.Info("gateway listening", "url", s.gateway.url, "routes", len(routes))
 		fmt.Fprintf(notice, "airlock: gateway listening on %s\n", s.gateway.url)
@@ -153,8 +152,8 @@ func startServer(ctx context.Context, dataPath string, cfg config.Config, upstre
 			return n
 		},
 	}
-	if s.gateway != nil {
-		src.GatewayDecisions = s.gateway.gw.Stats().Decisions
+	if s.gw != nil {
+		src.GatewayDecisions = s.gw.Stats().Decisions
 	}
 	apiSrv := api.New(dir.store, inc, api.Options{
 		MaxBodyBytes:     int64(cfg.API.MaxBodyBytes),
@@ -162,30 +161,10 @@ func startServer(ctx context.Context, dataPath string, cfg config.Config, upstre
 		Policy:           s.policy,
 		Metrics:          promhttp.HandlerFor(metrics.NewRegistry(src), promhttp.HandlerOpts{}),
 	}, log)
-	ln, err := net.Listen("tcp", cfg.API.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.API.Addr, err)
-	}
-	s.url = "http://" + ln.Addr().String()
-	{
-		s.http = &http.Server{
-			Handler:           apiSrv,
-			ReadHeaderTimeout: time.Duration(cfg.API.ReadHeaderTimeout),
-			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		}
-	}
-	if err := writeFileAtomic(filepath.Join(dataPath, apiAddrFile), []byte(s.url+"\n"), 0o600); err != nil {
-		ln.Close()
+	if s.api, err = listen(apiSrv, cfg.API.Addr, filepath.Join(dataPath, apiAddrFile), cfg, log); err != nil {
 		return nil, err
 	}
-	go func() {
-		err := s.http.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-		s.done <- err
-	}()
+	s.url = s.api.url
 	log.Info("api listening", "url", s.url, "data", dataPath)
 	fmt.Fprintf(notice, "airlock: API listening on %s (data in %s)\n", s.url, dataPath)
 	return s, nil
@@ -221,10 +200,7 @@ func (s *server) shutdown(timeout time.Duration) error {
 		errs = append(errs, s.gateway.shutdown(ctx))
 		os.Remove(filepath.Join(s.dir.path, gatewayAddrFile))
 	}
-	errs = append(errs, s.http.Shutdown(ctx))
-	if serveErr := <-s.done; serveErr != nil {
-		errs = append(errs, serveErr)
-	}
+	errs = append(errs, s.api.shutdown(ctx))
 	os.Remove(filepath.Join(s.dir.path, apiAddrFile))
 	errs = append(errs, s.close())
 	return errors.Join(errs...)
