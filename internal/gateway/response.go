@@ -76,25 +76,25 @@ func (g *Gateway) inspectJSON(resp *http.Response, st *reqState, out policy.Outp
 	// Read only what the event and the protection checks need; a generic
 	// decode and re-encode happens only when something must be rewritten.
 	var sum responseSummary
-	if err := json.Unmarshal(body, &sum); err != nil {
+	summarised := json.Unmarshal(body, &sum) == nil
+	output := sum.text()
+	if summarised && (!out.Active() || !g.mustRewrite(&sum, output, out)) {
+		g.account(st, output, sum.Usage.in(), sum.Usage.out())
+		g.setBody(resp, body, st)
+		return nil
+	}
+	// Something must be rewritten, or the body is JSON the summary cannot
+	// hold (content parts, a count written 7.0): decode it generically.
+	var doc map[string]any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil || doc == nil {
 		if out.Active() {
 			return errMalformed
 		}
 		st.ev.Error = "upstream body is not a JSON object"
 		g.setBody(resp, body, st)
 		return nil
-	}
-	output := sum.text()
-	if !out.Active() || !g.mustRewrite(&sum, output, out) {
-		g.account(st, output, sum.Usage.in(), sum.Usage.out())
-		g.setBody(resp, body, st)
-		return nil
-	}
-	var doc map[string]any
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&doc); err != nil || doc == nil {
-		return errMalformed
 	}
 	texts := responseTexts(doc)
 	g.measureUsage(doc, st)
@@ -154,8 +154,14 @@ func (g *Gateway) mustRewrite(sum *responseSummary, output string, out policy.Ou
 			}
 		}
 	}
-	if r := g.redactor(out); r != nil && len(r.Find(output)) > 0 {
-		return true
+	// Each text on its own, as protect redacts them: joined, a match at the
+	// end of one can run into the next and fail its checks.
+	if r := g.redactor(out); r != nil {
+		for _, p := range sum.parts() {
+			if len(r.Find(p)) > 0 {
+				return true
+			}
+		}
 	}
 	return false
 }
@@ -170,7 +176,9 @@ type usage struct {
 func (u usage) in() int  { return u.PromptTokens + u.InputTokens }
 func (u usage) out() int { return u.CompletionTokens + u.OutputTokens }
 
-func (r *responseSummary) text() string {
+func (r *responseSummary) text() string { return strings.Join(r.parts(), "") }
+
+func (r *responseSummary) parts() []string {
 	var parts []string
 	for _, c := range r.Choices {
 		parts = append(parts, c.Text, c.Message.Content, c.Message.Refusal)
@@ -180,7 +188,7 @@ func (r *responseSummary) text() string {
 			parts = append(parts, c.Text)
 		}
 	}
-	return strings.Join(parts, "")
+	return parts
 }
 
 func (g *Gateway) setBody(resp *http.Response, body []byte, st *reqState) {
@@ -215,6 +223,13 @@ func responseTexts(doc map[string]any) []textRef {
 				if msg, ok := choice[k].(map[string]any); ok {
 					field(msg, "content")
 					field(msg, "refusal")
+					if parts, ok := msg["content"].([]any); ok { // content parts
+						for _, p := range parts {
+							if part, ok := p.(map[string]any); ok {
+								field(part, "text")
+							}
+						}
+					}
 				}
 			}
 		}
