@@ -255,3 +255,44 @@ func TestUpstreamKeyFromEnvironment(t *testing.T) {
 		t.Errorf("unset key variable: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// TestRequireClientKey: with gateway.require_client_key only client tokens
+// get through; a revoked one stops working within the cache time.
+func TestRequireClientKey(t *testing.T) {
+	data := t.TempDir()
+	model := fakeModel(t)
+	cfg := filepath.Join(t.TempDir(), "airlock.yaml")
+	writeFile(t, cfg, "gateway:\n  require_client_key: true\n  routes:\n    - {name: chat, models: [\"*\"], upstreams: [{name: primary, url: \""+model.URL+"/v1\"}]}\n")
+	_, gw := startServeWithConfig(t, data, cfg)
+	key := strings.TrimSpace(mustRun(t, nil, "token", "create", "--data", data, "--role", "client", "--name", "support-app"))
+	call := func(k string) int {
+		req, _ := http.NewRequest("POST", gw+"/v1/chat/completions", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`))
+		req.Header.Set("Authorization", "Bearer "+k)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := call(key); got != 200 {
+		t.Fatalf("client token: %d", got)
+	}
+	if got := call("sk-anything-else"); got != 401 {
+		t.Errorf("unknown key: %d, want 401", got)
+	}
+	var id string
+	for _, line := range strings.Split(mustRun(t, nil, "token", "list", "--data", data), "\n") {
+		if f := strings.Fields(line); len(f) > 2 && f[1] == "client" {
+			id = f[0]
+		}
+	}
+	mustRun(t, nil, "token", "revoke", "--data", data, id)
+	deadline := time.Now().Add(8 * time.Second)
+	for call(key) != 401 {
+		if time.Now().After(deadline) {
+			t.Fatal("a revoked client token still works after 8s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

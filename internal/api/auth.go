@@ -26,10 +26,11 @@ const (
 	RoleResponder = "responder"
 	RoleViewer    = "viewer"
 	RoleGateway   = "gateway" // a service: gateways and other systems sending events
+	RoleClient    = "client"  // an application calling models through the gateway; no API access
 )
 
 // Roles lists every role.
-var Roles = []string{RoleAdmin, RoleResponder, RoleViewer, RoleGateway}
+var Roles = []string{RoleAdmin, RoleResponder, RoleViewer, RoleGateway, RoleClient}
 
 // perm is what a route needs.
 type perm int
@@ -48,6 +49,7 @@ var roleGrants = map[string][]perm{
 	RoleResponder: {permRead, permEvidence, permWrite, permPolicyRead},
 	RoleViewer:    {permRead, permPolicyRead},
 	RoleGateway:   {permPolicyRead},
+	RoleClient:    {},
 }
 
 func (p perm) String() string {
@@ -187,4 +189,53 @@ func remoteIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// ClientKeys checks the keys applications send to the gateway against the
+// client tokens in the store. Answers are cached briefly, so a revoked key
+// stops working within cacheFor and the store is not asked on every request.
+type ClientKeys struct {
+	st       store.Store
+	cacheFor time.Duration
+
+	mu    sync.Mutex
+	cache map[string]clientKeyAnswer // by token hash
+}
+
+type clientKeyAnswer struct {
+	ok   bool
+	name string
+	at   time.Time
+}
+
+// NewClientKeys returns a checker over st.
+func NewClientKeys(st store.Store, cacheFor time.Duration) *ClientKeys {
+	return &ClientKeys{st: st, cacheFor: cacheFor, cache: map[string]clientKeyAnswer{}}
+}
+
+// Check reports whether key is a live client token, and its name.
+func (c *ClientKeys) Check(ctx context.Context, key string) (string, bool) {
+	h := HashToken(key)
+	now := time.Now()
+	c.mu.Lock()
+	if a, ok := c.cache[h]; ok && now.Sub(a.at) < c.cacheFor {
+		c.mu.Unlock()
+		return a.name, a.ok
+	}
+	c.mu.Unlock()
+	var tok *store.Token
+	err := c.st.View(ctx, func(tx store.Tx) (err error) { tok, err = tx.TokenByHash(ctx, h); return err })
+	a := clientKeyAnswer{at: now}
+	if err == nil && tok.Revoked == nil && tok.Role == RoleClient {
+		a.ok, a.name = true, tok.Name
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", false // the store is unavailable: refuse, and ask again next time
+	}
+	c.mu.Lock()
+	if len(c.cache) > 100000 {
+		clear(c.cache)
+	}
+	c.cache[h] = a
+	c.mu.Unlock()
+	return a.name, a.ok
 }

@@ -174,13 +174,13 @@ func allowed(role, need string) bool {
 	case needNone:
 		return true
 	case needRead:
-		return role != api.RoleGateway
+		return role != api.RoleGateway && role != api.RoleClient
 	case needEvidence, needWrite:
 		return role == api.RoleAdmin || role == api.RoleResponder
 	case needAdmin:
 		return role == api.RoleAdmin
 	case needPolicy:
-		return true
+		return role != api.RoleClient // a client token is for the gateway only
 	}
 	panic("unknown need " + need)
 }

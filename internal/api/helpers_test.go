@@ -35,6 +35,7 @@ var tokenNames = map[string]string{
 	api.RoleResponder: "rita-responder",
 	api.RoleViewer:    "vic-viewer",
 	api.RoleGateway:   "gus-gateway",
+	api.RoleClient:    "cleo-client",
 }
 
 // env is a real API server on loopback over a fresh SQLite store and

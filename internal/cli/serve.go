@@ -117,6 +117,7 @@ func startServer(ctx context.Context, dataPath string, cfg config.Config, upstre
 			Routes: routes, TrustedProxies: cfg.Gateway.TrustedPrefixes(),
 			MaxBodyBytes: int64(cfg.Gateway.MaxBodyBytes), UpstreamTimeout: time.Duration(cfg.Gateway.UpstreamTimeout),
 			Keys: keys, Policy: holder, Sink: s.events, Logger: log,
+			ClientKeys: clientKeyCheck(cfg.Gateway, dir),
 		})
 		if err != nil {
 			return nil, err
@@ -168,6 +169,19 @@ func startServer(ctx context.Context, dataPath string, cfg config.Config, upstre
 	log.Info("api listening", "url", s.url, "data", dataPath)
 	fmt.Fprintf(notice, "airlock: API listening on %s (data in %s)\n", s.url, dataPath)
 	return s, nil
+}
+
+// clientKeyCheck is the gateway's key check when the configuration asks
+// that every caller present a client token.
+func clientKeyCheck(cfg config.Gateway, dir *dataDir) func(context.Context, string) bool {
+	if !cfg.RequireClientKey {
+		return nil
+	}
+	keys := api.NewClientKeys(dir.store, 5*time.Second)
+	return func(ctx context.Context, key string) bool {
+		_, ok := keys.Check(ctx, key)
+		return ok
+	}
 }
 
 // maintainPolicy expires actions whose time is up and picks up changes

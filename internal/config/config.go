@@ -26,7 +26,10 @@ type Gateway struct {
 	MaxBodyBytes    Bytes    `yaml:"max_body_bytes"`            // largest request body a client may send
 	UpstreamTimeout Duration `yaml:"upstream_timeout"`          // time to the upstream's response headers
 	TrustedProxies  []string `yaml:"trusted_proxies,omitempty"` // CIDRs whose X-Forwarded-For is believed
-	Routes          []Route  `yaml:"routes,omitempty"`
+	// RequireClientKey admits only callers whose API key is an Airlock
+	// client token (airlock token create --role client); others get 401.
+	RequireClientKey bool    `yaml:"require_client_key"`
+	Routes           []Route `yaml:"routes,omitempty"`
 }
 
 // Route maps model names to upstreams.

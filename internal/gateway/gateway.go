@@ -45,10 +45,13 @@ type Options struct {
 	MaxResponse     int64         // non-streamed responses inspected in memory; default 16 MiB
 	UpstreamTimeout time.Duration // time to the upstream's response headers; default 120 s
 	Keys            *KeyHasher
-	Policy          *policy.Holder
-	Sink            Sink
-	Logger          *slog.Logger
-	Now             func() time.Time // for tests; default time.Now
+	// ClientKeys, when set, admits only requests whose API key it accepts;
+	// others get 401. Without it any key (or none) is an identity only.
+	ClientKeys func(ctx context.Context, key string) bool
+	Policy     *policy.Holder
+	Sink       Sink
+	Logger     *slog.Logger
+	Now        func() time.Time // for tests; default time.Now
 }
 
 // Gateway is the proxy. It is an http.Handler.
@@ -242,6 +245,10 @@ func (g *Gateway) admit(w http.ResponseWriter, r *http.Request, st *reqState) *r
 	}
 	if key != "" {
 		ev.APIKeyHash = g.opts.Keys.Hash(key)
+	}
+	if g.opts.ClientKeys != nil && (key == "" || !g.opts.ClientKeys(r.Context(), key)) {
+		return &refusal{status: http.StatusUnauthorized, kind: "invalid_request_error", code: "invalid_api_key",
+			message: "a valid client API key is required", decision: event.DecisionBlocked}
 	}
 
 	var body []byte

@@ -3,6 +3,7 @@ package gateway
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -677,5 +678,26 @@ func TestRedactionPerChoice(t *testing.T) {
 	resp, body := h.do(call{body: chat("hi")})
 	if resp.StatusCode != 200 || strings.Contains(body, "4111 1111 1111 1111") {
 		t.Errorf("card leaked: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestClientKeysRequired(t *testing.T) {
+	h := newHarness(t, func(o *Options) {
+		o.ClientKeys = func(_ context.Context, key string) bool { return key == "alk_client_ok" }
+	})
+	for _, tc := range []struct {
+		key  string
+		want int
+	}{{"alk_client_ok", 200}, {"sk-made-up", 401}, {"", 401}} {
+		resp, body := h.do(call{body: chat("hi"), key: tc.key})
+		if resp.StatusCode != tc.want {
+			t.Errorf("key %q: %d %s", tc.key, resp.StatusCode, body)
+		}
+		if tc.want == 401 && errorCode(t, body) != "invalid_api_key" {
+			t.Errorf("key %q: code %s", tc.key, errorCode(t, body))
+		}
+	}
+	if h.up.count() != 1 {
+		t.Errorf("%d requests reached the upstream, want 1", h.up.count())
 	}
 }
