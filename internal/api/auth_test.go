@@ -3,7 +3,9 @@ package api_test
 import (
 	"context"
 	"github.com/airlock-ir/airlock/internal/containment"
+	"github.com/airlock-ir/airlock/internal/event"
 	"github.com/airlock-ir/airlock/internal/policy"
+	"github.com/google/uuid"
 	"net/http"
 	"os"
 	"regexp"
@@ -50,6 +52,7 @@ type fixture struct {
 	// freshAction adds a policy action and returns its path, so each
 	// DELETE has something to remove.
 	freshAction func() string
+	alertID     string
 }
 
 func newFixture(t *testing.T, e *env) fixture {
@@ -64,6 +67,11 @@ func newFixture(t *testing.T, e *env) fixture {
 	e.do(t, "POST", base+"/evidence?name=log.txt", e.responder(), "some log lines\n", header{"Content-Type", "text/plain"}).
 		want(t, http.StatusCreated).decode(t, &ev)
 	f.sha = ev.SHA256
+	al := event.Alert{ID: uuid.Must(uuid.NewV7()).String(), Time: time.Now().UTC(), Detector: "test", Rule: "r", Type: "jailbreak",
+		Severity: event.SeverityLow, Fingerprint: "fixture"}
+	e.alerts.Raise(al)
+	e.alerts.Flush()
+	f.alertID = al.ID
 	f.freshAction = func() string {
 		act, err := e.policy.Add(context.Background(), incident.Actor{Name: "fixture"}, containment.Request{
 			Kind: policy.KindBlock, Target: containment.TargetRequest{Target: policy.Target{User: "someone"}}, Reason: "fixture"})
@@ -116,6 +124,11 @@ func routes(f fixture) []route {
 		{pattern: "GET /api/v1/audit", path: "/api/v1/audit", need: needAdmin, ok: 200},
 		{pattern: "GET /api/v1/policy", path: "/api/v1/policy", need: needPolicy, ok: 200},
 		{pattern: "GET /metrics", path: "/metrics", need: needPolicy, ok: 200},
+		{pattern: "GET /api/v1/alerts", path: "/api/v1/alerts", need: needRead, ok: 200},
+		{pattern: "GET /api/v1/alerts/stats", path: "/api/v1/alerts/stats", need: needRead, ok: 200},
+		{pattern: "GET /api/v1/alerts/{id}", path: "/api/v1/alerts/" + f.alertID, need: needRead, ok: 200},
+		{pattern: "POST /api/v1/alerts/{id}/feedback", path: "/api/v1/alerts/" + f.alertID + "/feedback", need: needWrite, ok: 200,
+			body: static(map[string]string{"verdict": "true_positive", "note": "confirmed"})},
 		{pattern: "POST /api/v1/policy/actions", path: "/api/v1/policy/actions", need: needWrite, ok: 201,
 			body: static(map[string]any{"kind": "block", "target": map[string]string{"user": "mallory"}, "reason": "test"})},
 		{pattern: "DELETE /api/v1/policy/actions/{id}", need: needWrite, ok: 200, pathFn: f.freshAction},
@@ -288,8 +301,8 @@ func TestAuthorization(t *testing.T) {
 			writes++
 		}
 	}
-	if writes != 9 || deniedWrites[api.RoleViewer] != writes {
-		t.Errorf("viewer was refused %d of %d writes (want 9 write routes)", deniedWrites[api.RoleViewer], writes)
+	if writes != 10 || deniedWrites[api.RoleViewer] != writes {
+		t.Errorf("viewer was refused %d of %d writes (want 10 write routes)", deniedWrites[api.RoleViewer], writes)
 	}
 
 	// Each refused write is in the audit log as "denied", with who and where.

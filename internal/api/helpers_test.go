@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/airlock-ir/airlock/internal/alerts"
 	"github.com/airlock-ir/airlock/internal/containment"
 	"github.com/airlock-ir/airlock/internal/metrics"
 	"github.com/airlock-ir/airlock/internal/policy"
@@ -48,6 +49,7 @@ type env struct {
 	tok     map[string]string       // role → secret
 	tokRec  map[string]*store.Token // role → stored token
 	policy  *containment.Service
+	alerts  *alerts.Service
 }
 
 func newEnv(tb testing.TB) *env {
@@ -70,11 +72,15 @@ func newEnv(tb testing.TB) *env {
 	if err != nil {
 		tb.Fatalf("containment: %v", err)
 	}
-	h := api.New(st, inc, api.Options{MaxBodyBytes: maxBody, MaxEvidenceBytes: maxEvidence, Policy: pol,
+	al, err := alerts.New(ctx, st, nil)
+	if err != nil {
+		tb.Fatalf("alerts: %v", err)
+	}
+	h := api.New(st, inc, api.Options{MaxBodyBytes: maxBody, MaxEvidenceBytes: maxEvidence, Policy: pol, Alerts: al,
 		Metrics: promhttp.HandlerFor(metrics.NewRegistry(metrics.Sources{}), promhttp.HandlerOpts{})}, logger)
 	srv := httptest.NewServer(h)
 	tb.Cleanup(srv.Close)
-	e := &env{ctx: ctx, srv: srv, st: st, blobDir: blobDir, tok: map[string]string{}, tokRec: map[string]*store.Token{}, policy: pol}
+	e := &env{ctx: ctx, srv: srv, st: st, blobDir: blobDir, tok: map[string]string{}, tokRec: map[string]*store.Token{}, policy: pol, alerts: al}
 	for _, role := range api.Roles {
 		secret, rec, err := api.CreateToken(ctx, st, tokenNames[role], role, "test")
 		if err != nil {

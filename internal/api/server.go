@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/airlock-ir/airlock/internal/alerts"
 	"github.com/airlock-ir/airlock/internal/containment"
 	"github.com/airlock-ir/airlock/internal/incident"
 	"github.com/airlock-ir/airlock/internal/store"
@@ -19,6 +20,7 @@ type Options struct {
 
 	Policy  *containment.Service // the containment policy; its routes exist only when set
 	Metrics http.Handler         // Prometheus exposition; /metrics exists only when set
+	Alerts  *alerts.Service      // detector alerts; their routes exist only when set
 }
 
 // Server is the HTTP API.
@@ -75,6 +77,12 @@ func (s *Server) routes() {
 			s.opts.Metrics.ServeHTTP(w, r)
 			return nil
 		})
+	}
+	if s.opts.Alerts != nil {
+		s.handle("GET /api/v1/alerts", permRead, s.listAlerts)
+		s.handle("GET /api/v1/alerts/stats", permRead, s.alertStats)
+		s.handle("GET /api/v1/alerts/{id}", permRead, s.getAlert)
+		s.handle("POST /api/v1/alerts/{id}/feedback", permWrite, s.alertFeedback)
 	}
 	if s.opts.Policy != nil {
 		s.handle("GET /api/v1/policy", permPolicyRead, s.getPolicy)

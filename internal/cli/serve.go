@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/airlock-ir/airlock/internal/alerts"
 	"github.com/airlock-ir/airlock/internal/api"
 	"github.com/airlock-ir/airlock/internal/bus"
 	"github.com/airlock-ir/airlock/internal/config"
@@ -81,6 +82,9 @@ type server struct {
 	stop    context.CancelFunc // ends background work
 
 	capturing chan struct{} // closed when captured traffic is all kept
+
+	alerts     *alerts.Service
+	alertsDone chan struct{} // closed when queued alerts are stored
 }
 
 // startServer opens the data directory, creates the first admin token if
@@ -111,6 +115,11 @@ func startServer(ctx context.Context, dataPath string, cfg config.Config, upstre
 		return nil, err
 	}
 	go s.maintainPolicy(bg, log)
+	if s.alerts, err = alerts.New(ctx, dir.store, log); err != nil {
+		return nil, err
+	}
+	s.alertsDone = make(chan struct{})
+	go func() { defer close(s.alertsDone); s.alerts.Run(bg) }()
 
 	if routes := gatewayRoutes(cfg.Gateway, upstream); len(routes) > 0 {
 		gw, err := gateway.New(gateway.Options{
@@ -160,6 +169,7 @@ func startServer(ctx context.Context, dataPath string, cfg config.Config, upstre
 		MaxBodyBytes:     int64(cfg.API.MaxBodyBytes),
 		MaxEvidenceBytes: int64(cfg.Evidence.MaxBytes),
 		Policy:           s.policy,
+		Alerts:           s.alerts,
 		Metrics:          promhttp.HandlerFor(metrics.NewRegistry(src), promhttp.HandlerOpts{}),
 	}, log)
 	if s.api, err = listen(apiSrv, cfg.API.Addr, filepath.Join(dataPath, apiAddrFile), cfg, log); err != nil {
@@ -226,6 +236,9 @@ func (s *server) close() error {
 	s.events.Close()
 	if s.capturing != nil {
 		<-s.capturing // the last captured traffic is written before the store closes
+	}
+	if s.alertsDone != nil {
+		<-s.alertsDone
 	}
 	return s.dir.Close()
 }

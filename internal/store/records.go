@@ -208,3 +208,36 @@ type PolicyAction struct {
 	CreatedAt time.Time       `json:"created_at"`
 	Doc       json.RawMessage `json:"doc"`
 }
+
+// Alert is a stored detector alert with what analysts said of it.
+type Alert struct {
+	event.Alert
+	Count    int64     `json:"count"`     // times raised: duplicates add to it
+	LastSeen time.Time `json:"last_seen"` // time of the latest duplicate
+	Verdict  string    `json:"verdict"`   // "", "true_positive", "false_positive", "benign"
+	Note     string    `json:"note"`
+	JudgedBy string    `json:"judged_by"`
+	Incident string    `json:"incident"` // set when the alert joins an incident
+	Version  int64     `json:"version"`
+}
+
+// AlertFilter selects alerts, newest first.
+type AlertFilter struct {
+	Detector    string
+	Type        string
+	Severity    event.Severity
+	Verdict     string // "none" for alerts without one
+	Fingerprint string
+	Limit       int
+	Cursor      string
+}
+
+// Suppression silences alerts with a fingerprint an analyst judged a
+// false positive.
+type Suppression struct {
+	Fingerprint string    `json:"fingerprint"`
+	AlertID     string    `json:"alert_id"`
+	CreatedAt   time.Time `json:"created_at"`
+	CreatedBy   string    `json:"created_by"`
+	Note        string    `json:"note"`
+}

@@ -70,6 +70,17 @@ type Tx interface {
 	PolicyVersion(ctx context.Context) (int64, error)
 	BumpPolicyVersion(ctx context.Context) (int64, error)
 
+	CreateAlert(ctx context.Context, a *Alert) error
+	GetAlert(ctx context.Context, id string) (*Alert, error)
+	UpdateAlert(ctx context.Context, a *Alert) error // same versioning as UpdateIncident
+	ListAlerts(ctx context.Context, f AlertFilter) ([]*Alert, string, error)
+	// CountVerdicts counts alerts by verdict ("" for none), for the
+	// false-positive rate.
+	CountVerdicts(ctx context.Context) (map[string]int64, error)
+	PutSuppression(ctx context.Context, s *Suppression) error // replaces one with the same fingerprint
+	DeleteSuppression(ctx context.Context, fingerprint string) error
+	ListSuppressions(ctx context.Context) ([]*Suppression, error)
+
 	// ReplaceTechniques swaps the imported ATLAS catalogue for a new one.
 	ReplaceTechniques(ctx context.Context, version string, ts []Technique) error
 	ListTechniques(ctx context.Context) (version string, ts []Technique, err error)

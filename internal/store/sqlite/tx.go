@@ -664,3 +664,155 @@ func (t *tx) BumpPolicyVersion(ctx context.Context) (int64, error) {
 	err := t.tx.QueryRowContext(ctx, `UPDATE policy_version SET version = version + 1 WHERE singleton = 1 RETURNING version`).Scan(&v)
 	return v, err
 }
+
+// ---- alerts
+
+func (t *tx) CreateAlert(ctx context.Context, a *store.Alert) error {
+	a.Version = 1
+	doc, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO alerts (id, at, detector, type, severity, fingerprint, verdict, version, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, fmtTime(a.Time), a.Detector, a.Type, int(a.Severity), a.Fingerprint, a.Verdict, a.Version, string(doc))
+	if isConstraint(err) {
+		return fmt.Errorf("alert %s: %w", a.ID, store.ErrConflict)
+	}
+	return err
+}
+
+func scanAlert(row scanner) (*store.Alert, error) {
+	var doc string
+	var version int64
+	if err := row.Scan(&doc, &version); err != nil {
+		return nil, err
+	}
+	a := new(store.Alert)
+	if err := json.Unmarshal([]byte(doc), a); err != nil {
+		return nil, fmt.Errorf("decode alert: %w", err)
+	}
+	a.Version = version
+	return a, nil
+}
+
+func (t *tx) GetAlert(ctx context.Context, id string) (*store.Alert, error) {
+	a, err := scanAlert(t.tx.QueryRowContext(ctx, `SELECT doc, version FROM alerts WHERE id = ?`, id))
+	return a, notFound(err, "alert "+id)
+}
+
+func (t *tx) UpdateAlert(ctx context.Context, a *store.Alert) error {
+	next := *a
+	next.Version++
+	doc, err := json.Marshal(&next)
+	if err != nil {
+		return err
+	}
+	res, err := t.tx.ExecContext(ctx, `UPDATE alerts SET verdict = ?, severity = ?, version = ?, doc = ? WHERE id = ? AND version = ?`,
+		next.Verdict, int(next.Severity), next.Version, string(doc), a.ID, a.Version)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := t.GetAlert(ctx, a.ID); err != nil {
+			return err
+		}
+		return fmt.Errorf("alert %s version %d: %w", a.ID, a.Version, store.ErrConflict)
+	}
+	a.Version = next.Version
+	return nil
+}
+
+func (t *tx) ListAlerts(ctx context.Context, f store.AlertFilter) ([]*store.Alert, string, error) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) { where, args = append(where, cond), append(args, v) }
+	if f.Detector != "" {
+		add("detector = ?", f.Detector)
+	}
+	if f.Type != "" {
+		add("type = ?", f.Type)
+	}
+	if f.Severity != 0 {
+		add("severity = ?", int(f.Severity))
+	}
+	switch f.Verdict {
+	case "":
+	case "none":
+		add("verdict = ?", "")
+	default:
+		add("verdict = ?", f.Verdict)
+	}
+	if f.Fingerprint != "" {
+		add("fingerprint = ?", f.Fingerprint)
+	}
+	if f.Cursor != "" {
+		add("id < ?", f.Cursor)
+	}
+	q := `SELECT doc, version FROM alerts`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := pageSize(f.Limit)
+	q += fmt.Sprintf(" ORDER BY id DESC LIMIT %d", limit+1)
+	out, err := queryAll(ctx, t.tx, scanAlert, q, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[limit-1].ID
+	}
+	return out, next, nil
+}
+
+func (t *tx) CountVerdicts(ctx context.Context) (map[string]int64, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT verdict, COUNT(*) FROM alerts GROUP BY verdict`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var v string
+		var n int64
+		if err := rows.Scan(&v, &n); err != nil {
+			return nil, err
+		}
+		out[v] = n
+	}
+	return out, rows.Err()
+}
+
+func (t *tx) PutSuppression(ctx context.Context, s *store.Suppression) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO suppressions (fingerprint, alert_id, created_at, created_by, note) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (fingerprint) DO UPDATE SET alert_id = excluded.alert_id, created_at = excluded.created_at, created_by = excluded.created_by, note = excluded.note`,
+		s.Fingerprint, s.AlertID, fmtTime(s.CreatedAt), s.CreatedBy, s.Note)
+	return err
+}
+
+func (t *tx) DeleteSuppression(ctx context.Context, fingerprint string) error {
+	res, err := t.tx.ExecContext(ctx, `DELETE FROM suppressions WHERE fingerprint = ?`, fingerprint)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("suppression %s: %w", fingerprint, store.ErrNotFound)
+	}
+	return nil
+}
+
+func scanSuppression(row scanner) (*store.Suppression, error) {
+	s := new(store.Suppression)
+	var at string
+	if err := row.Scan(&s.Fingerprint, &s.AlertID, &at, &s.CreatedBy, &s.Note); err != nil {
+		return nil, err
+	}
+	var err error
+	s.CreatedAt, err = parseTime(at)
+	return s, err
+}
+
+func (t *tx) ListSuppressions(ctx context.Context) ([]*store.Suppression, error) {
+	return queryAll(ctx, t.tx, scanSuppression, `SELECT fingerprint, alert_id, created_at, created_by, note FROM suppressions ORDER BY fingerprint`)
+}

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Audit", auditTests},
 		{"ATLAS", atlasTests},
 		{"Policy", policyTests},
+		{"Alerts", alertTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, g := range groups {
