@@ -42,18 +42,19 @@ const (
 	permWrite                  // change incidents
 	permAdmin                  // audit log, everything
 	permPolicyRead             // read the containment policy: people and gateways
+	permIngest                 // send events from other systems
 )
 
 var roleGrants = map[string][]perm{
-	RoleAdmin:     {permRead, permEvidence, permWrite, permAdmin, permPolicyRead},
+	RoleAdmin:     {permRead, permEvidence, permWrite, permAdmin, permPolicyRead, permIngest},
 	RoleResponder: {permRead, permEvidence, permWrite, permPolicyRead},
 	RoleViewer:    {permRead, permPolicyRead},
-	RoleGateway:   {permPolicyRead},
+	RoleGateway:   {permPolicyRead, permIngest},
 	RoleClient:    {},
 }
 
 func (p perm) String() string {
-	return [...]string{"none", "read", "read evidence", "write", "admin", "read the policy"}[p]
+	return [...]string{"none", "read", "read evidence", "write", "admin", "read the policy", "send events"}[p]
 }
 
 func granted(role string, p perm) bool {

@@ -27,6 +27,7 @@ const (
 	needWrite    = "write"
 	needAdmin    = "admin"
 	needPolicy   = "policy" // read the policy: every role, gateways included
+	needIngest   = "ingest" // send events: admins and gateways
 )
 
 // route is one registered route with a request that succeeds for a role
@@ -124,6 +125,8 @@ func routes(f fixture) []route {
 		{pattern: "GET /api/v1/audit", path: "/api/v1/audit", need: needAdmin, ok: 200},
 		{pattern: "GET /api/v1/policy", path: "/api/v1/policy", need: needPolicy, ok: 200},
 		{pattern: "GET /metrics", path: "/metrics", need: needPolicy, ok: 200},
+		{pattern: "POST /api/v1/events", path: "/api/v1/events", need: needIngest, ok: 202,
+			body: static(map[string]any{"events": []map[string]any{{"kind": "model_registry", "source": "mlflow"}}})},
 		{pattern: "GET /api/v1/alerts", path: "/api/v1/alerts", need: needRead, ok: 200},
 		{pattern: "GET /api/v1/alerts/stats", path: "/api/v1/alerts/stats", need: needRead, ok: 200},
 		{pattern: "GET /api/v1/alerts/{id}", path: "/api/v1/alerts/" + f.alertID, need: needRead, ok: 200},
@@ -192,6 +195,8 @@ func allowed(role, need string) bool {
 		return role == api.RoleAdmin || role == api.RoleResponder
 	case needAdmin:
 		return role == api.RoleAdmin
+	case needIngest:
+		return role == api.RoleAdmin || role == api.RoleGateway
 	case needPolicy:
 		return role != api.RoleClient // a client token is for the gateway only
 	}
@@ -297,12 +302,14 @@ func TestAuthorization(t *testing.T) {
 	}
 	writes := 0
 	for _, r := range all {
-		if r.need == needWrite {
+		if r.method() != "GET" {
 			writes++
 		}
 	}
-	if writes != 10 || deniedWrites[api.RoleViewer] != writes {
-		t.Errorf("viewer was refused %d of %d writes (want 10 write routes)", deniedWrites[api.RoleViewer], writes)
+	// A viewer may write nothing: every write route (including sending
+	// events) refuses it.
+	if writes != 11 || deniedWrites[api.RoleViewer] != writes {
+		t.Errorf("viewer was refused %d of %d writes (want 11 write routes)", deniedWrites[api.RoleViewer], writes)
 	}
 
 	// Each refused write is in the audit log as "denied", with who and where.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/airlock-ir/airlock/internal/alerts"
 	"github.com/airlock-ir/airlock/internal/containment"
+	"github.com/airlock-ir/airlock/internal/event"
 	"github.com/airlock-ir/airlock/internal/metrics"
 	"github.com/airlock-ir/airlock/internal/policy"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -16,6 +17,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/airlock-ir/airlock/internal/api"
@@ -50,6 +52,25 @@ type env struct {
 	tokRec  map[string]*store.Token // role → stored token
 	policy  *containment.Service
 	alerts  *alerts.Service
+	events  *published
+}
+
+// published keeps what POST /api/v1/events handed on.
+type published struct {
+	mu     sync.Mutex
+	events []event.Event
+}
+
+func (p *published) publish(e event.Event) {
+	p.mu.Lock()
+	p.events = append(p.events, e)
+	p.mu.Unlock()
+}
+
+func (p *published) all() []event.Event {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]event.Event(nil), p.events...)
 }
 
 func newEnv(tb testing.TB) *env {
@@ -72,15 +93,16 @@ func newEnv(tb testing.TB) *env {
 	if err != nil {
 		tb.Fatalf("containment: %v", err)
 	}
+	e0 := &published{}
 	al, err := alerts.New(ctx, st, nil)
 	if err != nil {
 		tb.Fatalf("alerts: %v", err)
 	}
-	h := api.New(st, inc, api.Options{MaxBodyBytes: maxBody, MaxEvidenceBytes: maxEvidence, Policy: pol, Alerts: al,
+	h := api.New(st, inc, api.Options{MaxBodyBytes: maxBody, MaxEvidenceBytes: maxEvidence, Policy: pol, Alerts: al, Events: e0.publish,
 		Metrics: promhttp.HandlerFor(metrics.NewRegistry(metrics.Sources{}), promhttp.HandlerOpts{})}, logger)
 	srv := httptest.NewServer(h)
 	tb.Cleanup(srv.Close)
-	e := &env{ctx: ctx, srv: srv, st: st, blobDir: blobDir, tok: map[string]string{}, tokRec: map[string]*store.Token{}, policy: pol, alerts: al}
+	e := &env{ctx: ctx, srv: srv, st: st, blobDir: blobDir, tok: map[string]string{}, tokRec: map[string]*store.Token{}, policy: pol, alerts: al, events: e0}
 	for _, role := range api.Roles {
 		secret, rec, err := api.CreateToken(ctx, st, tokenNames[role], role, "test")
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/airlock-ir/airlock/internal/alerts"
 	"github.com/airlock-ir/airlock/internal/containment"
+	"github.com/airlock-ir/airlock/internal/event"
 	"github.com/airlock-ir/airlock/internal/incident"
 	"github.com/airlock-ir/airlock/internal/store"
 )
@@ -21,6 +22,7 @@ type Options struct {
 	Policy  *containment.Service // the containment policy; its routes exist only when set
 	Metrics http.Handler         // Prometheus exposition; /metrics exists only when set
 	Alerts  *alerts.Service      // detector alerts; their routes exist only when set
+	Events  func(event.Event)    // where POST /api/v1/events hands events; the route exists only when set
 }
 
 // Server is the HTTP API.
@@ -77,6 +79,9 @@ func (s *Server) routes() {
 			s.opts.Metrics.ServeHTTP(w, r)
 			return nil
 		})
+	}
+	if s.opts.Events != nil {
+		s.handle("POST /api/v1/events", permIngest, s.postEvents)
 	}
 	if s.opts.Alerts != nil {
 		s.handle("GET /api/v1/alerts", permRead, s.listAlerts)

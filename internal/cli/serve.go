@@ -170,6 +170,7 @@ func startServer(ctx context.Context, dataPath string, cfg config.Config, upstre
 		MaxEvidenceBytes: int64(cfg.Evidence.MaxBytes),
 		Policy:           s.policy,
 		Alerts:           s.alerts,
+		Events:           s.events.Publish,
 		Metrics:          promhttp.HandlerFor(metrics.NewRegistry(src), promhttp.HandlerOpts{}),
 	}, log)
 	if s.api, err = listen(apiSrv, cfg.API.Addr, filepath.Join(dataPath, apiAddrFile), cfg, log); err != nil {
