@@ -16,6 +16,7 @@ import (
 type Config struct {
 	API      API      `yaml:"api"`
 	Gateway  Gateway  `yaml:"gateway"`
+	Detect   Detect   `yaml:"detect"`
 	Evidence Evidence `yaml:"evidence"`
 	Log      Log      `yaml:"log"`
 }
@@ -54,6 +55,11 @@ type API struct {
 	MaxBodyBytes      Bytes    `yaml:"max_body_bytes"`      // largest JSON request body
 	ReadHeaderTimeout Duration `yaml:"read_header_timeout"` // slow-loris bound
 	ShutdownTimeout   Duration `yaml:"shutdown_timeout"`    // grace for in-flight requests
+}
+
+// Detect configures the detectors.
+type Detect struct {
+	RulesFile string `yaml:"rules_file,omitempty"` // user rules (docs/detectors.md), reloaded when the file changes
 }
 
 // Evidence configures the evidence store.
