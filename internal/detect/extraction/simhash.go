@@ -1,0 +1,230 @@
+package extraction
+
+import (
+	"math/bits"
+	"unicode/utf8"
+)
+
+// Tokens are runs of ASCII letters and digits (folded to lower case) and
+// single non-ASCII characters, so that text without spaces (Chinese,
+// Japanese) still has tokens; everything else separates them. Invalid UTF-8
+// bytes are separators too.
+
+// textFeatures is what one pass over a prompt learns.
+type textFeatures struct {
+	sim        uint64 // SimHash of the token unigrams and bigrams
+	tokens     int
+	trigger    uint8  // triggerProbe / triggerDivergence: words some phrase rule needs
+	probeWords uint64 // the probing phrases' key words seen, one bit each
+	maxRun     int    // longest run of one repeated word (of two or more letters)
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// mix is the splitmix64 finaliser: it spreads a token hash's entropy over
+// all 64 bits, which SimHash needs since every bit votes.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// simAcc adds up, for each of the 64 bit positions, how many features have
+// that bit set. The 64 counters are bit-sliced: planes[i] holds bit i of
+// every counter, so adding a feature is a ripple-carry add that touches on
+// average two planes instead of 64 counters.
+type simAcc struct {
+	planes [16]uint64
+	n      int
+}
+
+func (a *simAcc) add(x uint64) {
+	if a.n == 1<<16-1 {
+		return
+	}
+	a.n++
+	for i := range a.planes {
+		t := a.planes[i] & x
+		a.planes[i] ^= x
+		x = t
+		if x == 0 {
+			return
+		}
+	}
+}
+
+// hash sets bit j when more than half the features have bit j set: a
+// bit-sliced comparison of every counter with n/2, most significant bit
+// first.
+func (a *simAcc) hash() uint64 {
+	half := uint64(a.n / 2)
+	var gt uint64
+	eq := ^uint64(0)
+	for i := len(a.planes) - 1; i >= 0; i-- {
+		p := a.planes[i]
+		if half>>i&1 == 1 {
+			eq &= p
+		} else {
+			gt |= eq & p
+			eq &^= p
+		}
+	}
+	return gt
+}
+
+// features tokenises s once and returns its SimHash, its trigger words and
+// its longest run of a repeated word.
+func features(s string, triggers *triggerTable) textFeatures {
+	var (
+		acc              simAcc
+		f                textFeatures
+		prev             uint64 // hash of the previous token, 0 at the start
+		prevDigits       int    // length of the previous token if it was all digits
+		runHash          uint64
+		run              int
+		h                uint64
+		inWord, hasAlpha bool
+		wordLen          int
+	)
+	token := func(th uint64, wordy bool, digits int) {
+		f.tokens++
+		acc.add(mix(th))
+		if prev != 0 {
+			acc.add(mix(prev*0x9e3779b97f4a7c15 ^ th))
+		}
+		if wordy {
+			flags, bit := triggers.lookup(th)
+			if prev != 0 {
+				bf, _ := triggers.lookup(bigram(prev, th))
+				flags |= bf
+			}
+			if prevDigits >= 3 && th == timesHash {
+				flags |= triggerDivergence // "1000 times"
+			}
+			f.trigger |= flags
+			if bit > 0 {
+				f.probeWords |= 1 << (bit - 1)
+			}
+			if th == runHash {
+				run++
+			} else {
+				runHash, run = th, 1
+			}
+			f.maxRun = max(f.maxRun, run)
+		} else {
+			runHash, run = 0, 0
+		}
+		prev, prevDigits = th, digits
+	}
+	endWord := func() {
+		if inWord {
+			digits := 0
+			if !hasAlpha {
+				digits = wordLen
+			}
+			token(h, hasAlpha && wordLen >= 2, digits)
+			inWord = false
+		}
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case 'a' <= c && c <= 'z', '0' <= c && c <= '9', 'A' <= c && c <= 'Z':
+				if !inWord {
+					inWord, hasAlpha, wordLen, h = true, false, 0, fnvOffset
+				}
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				if c >= 'a' {
+					hasAlpha = true
+				}
+				h = (h ^ uint64(c)) * fnvPrime
+				wordLen++
+			default:
+				endWord()
+			}
+			i++
+			continue
+		}
+		endWord()
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r != utf8.RuneError || n > 1 {
+			token(mix(uint64(r)^0x5bd1e995), false, 0)
+		}
+		i += n
+	}
+	endWord()
+	f.sim = acc.hash()
+	return f
+}
+
+// wordHash is the token hash features gives an ASCII word.
+func wordHash(w string) uint64 {
+	h := uint64(fnvOffset)
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		h = (h ^ uint64(c)) * fnvPrime
+	}
+	return h
+}
+
+func distance(a, b uint64) int { return bits.OnesCount64(a ^ b) }
+
+// bigram is the trigger-table key of two consecutive words.
+func bigram(a, b uint64) uint64 { return mix(a*0x9e3779b97f4a7c15 + b + 1) }
+
+var timesHash = wordHash("times")
+
+// triggerTable is a small open-addressing set of word (and word pair)
+// hashes, each with the phrase rules it may start and, for a probing
+// phrase's key word, its bit: a lookup per word costs a multiply and a
+// load, where a Go map would cost a call.
+type triggerTable struct {
+	keys  [512]uint64
+	flags [512]uint8
+	bits  [512]uint8 // 1 + the key word's bit, or 0
+	n     int
+}
+
+func (t *triggerTable) slot(h uint64) int { return int((h * 0x9e3779b97f4a7c15) >> (64 - 9)) }
+
+func (t *triggerTable) add(h uint64, flag, bit uint8) {
+	if t.n >= len(t.keys)/2 {
+		panic("extraction: trigger table full")
+	}
+	for i := t.slot(h); ; i = (i + 1) & 511 {
+		if t.keys[i] == 0 || t.keys[i] == h {
+			if t.keys[i] == 0 {
+				t.n++
+			}
+			t.keys[i] = h
+			t.flags[i] |= flag
+			if bit > 0 {
+				t.bits[i] = bit
+			}
+			return
+		}
+	}
+}
+
+func (t *triggerTable) lookup(h uint64) (flags, bit uint8) {
+	for i := t.slot(h); ; i = (i + 1) & 511 {
+		switch t.keys[i] {
+		case h:
+			return t.flags[i], t.bits[i]
+		case 0:
+			return 0, 0
+		}
+	}
+}

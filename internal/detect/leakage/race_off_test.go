@@ -1,0 +1,5 @@
+//go:build !race
+
+package leakage
+
+const raceEnabled = false
