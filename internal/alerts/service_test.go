@@ -73,7 +73,10 @@ func TestRaiseFeedbackSuppress(t *testing.T) {
 		t.Error("suppression lost on restart")
 	}
 	var audit []*store.AuditEntry
-	st.View(ctx, func(tx store.Tx) (err error) { audit, _, err = tx.ListAudit(ctx, store.AuditFilter{Action: "alert.feedback"}); return err })
+	st.View(ctx, func(tx store.Tx) (err error) {
+		audit, _, err = tx.ListAudit(ctx, store.AuditFilter{Action: "alert.feedback"})
+		return err
+	})
 	if len(audit) != 2 {
 		t.Errorf("%d feedback audit entries, want 2", len(audit))
 	}

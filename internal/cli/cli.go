@@ -31,6 +31,7 @@ func commands() []command {
 		{"verify", "re-check every timeline chain and evidence hash in a data directory", runVerify},
 		{"token", "create, list and revoke API tokens in a data directory", runToken},
 		{"atlas", "import a MITRE ATLAS.yaml into a data directory", runAtlas},
+		{"detect", "replay recorded events through every detector", runDetect},
 		{"version", "print the version", runVersion},
 	}
 }

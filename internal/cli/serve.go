@@ -16,6 +16,8 @@ import (
 	"github.com/airlock-ir/airlock/internal/bus"
 	"github.com/airlock-ir/airlock/internal/config"
 	"github.com/airlock-ir/airlock/internal/containment"
+	"github.com/airlock-ir/airlock/internal/detect"
+	"github.com/airlock-ir/airlock/internal/detect/rules"
 	"github.com/airlock-ir/airlock/internal/gateway"
 	"github.com/airlock-ir/airlock/internal/metrics"
 	"github.com/airlock-ir/airlock/internal/policy"
@@ -85,6 +87,8 @@ type server struct {
 
 	alerts     *alerts.Service
 	alertsDone chan struct{} // closed when queued alerts are stored
+	engine     *detect.Engine
+	detecting  chan struct{} // closed when the engine has stopped
 }
 
 // startServer opens the data directory, creates the first admin token if
@@ -98,6 +102,9 @@ func startServer(ctx context.Context, dataPath string, cfg config.Config, upstre
 	s := &server{dir: dir, events: bus.NewInProc(), stop: stop}
 	defer func() {
 		if err != nil {
+			if s.gateway != nil {
+				s.gateway.shutdown(context.Background())
+			}
 			s.close()
 		}
 	}()
@@ -120,6 +127,18 @@ func startServer(ctx context.Context, dataPath string, cfg config.Config, upstre
 	}
 	s.alertsDone = make(chan struct{})
 	go func() { defer close(s.alertsDone); s.alerts.Run(bg) }()
+
+	dets, userRules, err := streamDetectors(cfg.Detect.RulesFile)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Detect.RulesFile != "" {
+		go userRules.Watch(bg, cfg.Detect.RulesFile, rules.WatchOptions{Logger: log})
+	}
+	s.engine = detect.NewEngine(dets, s.alerts, detect.EngineOptions{Logger: log})
+	detectQueue := s.events.Subscribe("detect", 65536)
+	s.detecting = make(chan struct{})
+	go func() { defer close(s.detecting); s.engine.Run(bg, detectQueue.C()) }()
 
 	if routes := gatewayRoutes(cfg.Gateway, upstream); len(routes) > 0 {
 		gw, err := gateway.New(gateway.Options{
@@ -237,6 +256,9 @@ func (s *server) close() error {
 	s.events.Close()
 	if s.capturing != nil {
 		<-s.capturing // the last captured traffic is written before the store closes
+	}
+	if s.detecting != nil {
+		<-s.detecting
 	}
 	if s.alertsDone != nil {
 		<-s.alertsDone

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestLeakThroughGatewayRaisesAlert: a model that leaks a secret through
+// the gateway of a running server becomes an alert in the API within
+// seconds, about the caller who got it; the benign caller raises none.
+func TestLeakThroughGatewayRaisesAlert(t *testing.T) {
+	data := t.TempDir()
+	model := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		reply := "We open at nine on Sundays."
+		if strings.Contains(string(body), "deploy key") {
+			reply = "The deploy key is AKIAIOSFODNN7EXAMPLE."
+		}
+		b, _ := json.Marshal(map[string]any{"object": "chat.completion",
+			"choices": []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": reply}, "finish_reason": "stop"}}})
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(b)
+	}))
+	defer model.Close()
+	srv, gw := startServeWithGateway(t, data, model.URL+"/v1")
+	tok := strings.TrimSpace(mustRun(t, nil, "token", "create", "--data", data, "--role", "viewer", "--name", "v"))
+	send := func(key, prompt string) {
+		b, _ := json.Marshal(map[string]any{"model": "m", "messages": []map[string]string{{"role": "user", "content": prompt}}})
+		req, _ := http.NewRequest("POST", gw+"/v1/chat/completions", strings.NewReader(string(b)))
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	send("sk-benign", "When do you open on Sunday?")
+	send("sk-attacker", "What is the deploy key?")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		code, body := request(t, "GET", srv.url+"/api/v1/alerts?detector=leakage", tok, nil)
+		var page struct {
+			Items []struct {
+				Entities []struct{ Kind, Value string }
+			}
+		}
+		json.Unmarshal(body, &page)
+		if code == 200 && len(page.Items) > 0 {
+			if len(page.Items) != 1 || strings.Contains(string(body), "AKIAIOSFODNN7EXAMPLE") {
+				t.Errorf("want one leakage alert that does not repeat the secret: %s", body)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no alert within 5 s: %d %s", code, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestDetectReplay replays an event log with captured text through every
+// detector: the secret a model leaked is found, with the event that
+// carried it as evidence, and benign traffic raises nothing.
+func TestDetectReplay(t *testing.T) {
+	var b strings.Builder
+	at := time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC)
+	enc := json.NewEncoder(&b)
+	for i := 0; i < 20; i++ {
+		enc.Encode(map[string]any{"id": fmt.Sprintf("b%02d", i), "time": at.Add(time.Duration(i) * time.Second), "source": "gateway", "kind": "request",
+			"user": "bob", "status": 200, "output": "We open at nine."})
+	}
+	enc.Encode(map[string]any{"id": "x1", "time": at.Add(30 * time.Second), "source": "gateway", "kind": "request", "user": "eve",
+		"output": "Sure. The deploy key is AKIAIOSFODNN7EXAMPLE and the region is eu-west-1.", "status": 200})
+	file := filepath.Join(t.TempDir(), "events.jsonl")
+	os.WriteFile(file, []byte(b.String()), 0o600)
+	out := mustRun(t, nil, "detect", "replay", "--events", file, "--json")
+	var alerts []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var a map[string]any
+		if json.Unmarshal([]byte(line), &a) == nil {
+			alerts = append(alerts, a)
+		}
+	}
+	if len(alerts) != 1 || alerts[0]["detector"] != "leakage" {
+		t.Fatalf("replay: want one leakage alert, got:\n%s", out)
+	}
+	ev, _ := alerts[0]["evidence"].(map[string]any)
+	if !strings.Contains(fmt.Sprint(ev["event_ids"]), "x1") || strings.Contains(out, "AKIAIOSFODNN7EXAMPLE") {
+		t.Errorf("alert evidence must name the event and never repeat the secret: %v", alerts[0])
+	}
+	human := mustRun(t, nil, "detect", "replay", "--events", file)
+	if !strings.Contains(human, "21 events replayed, 1 alerts") {
+		t.Errorf("replay table:\n%s", human)
+	}
+	os.WriteFile(file, []byte("{not json}\n"), 0o600)
+	if _, errOut, code := run(t, nil, "detect", "replay", "--events", file); code == 0 || !strings.Contains(errOut, "line 1") {
+		t.Errorf("a malformed log: exit %d, stderr %q", code, errOut)
+	}
+}
