@@ -23,7 +23,11 @@ func Fold(s string) string { return fold(s, true) }
 
 // fold implements Fold; with collapse false every whitespace rune becomes
 // one space but runs are kept, so that Despace can see where words end.
-func fold(s string, collapse bool) string {
+func fold(s string, collapse bool) string { return foldRounds(s, collapse, 0) }
+
+// foldRounds is fold with a bound on its re-normalising rounds (see
+// maxSanitizeRounds).
+func foldRounds(s string, collapse bool, round int) string {
 	t := Sanitize(s)
 	if isFoldedASCII(t, collapse) {
 		return t
@@ -100,8 +104,8 @@ func fold(s string, collapse bool) string {
 	out := b.String()
 	// Dropping a joiner or variation selector, or lower-casing, can bring a
 	// base and a mark together that NFKC composes ("か", U+FE00, U+3099).
-	if nonASCII && !isStable(out) && !isNFKC(out) {
-		return fold(norm.NFKC.String(out), collapse)
+	if nonASCII && round < maxSanitizeRounds && !isStable(out) && !isNFKC(out) {
+		return foldRounds(norm.NFKC.String(out), collapse, round+1)
 	}
 	return out
 }

@@ -134,18 +134,24 @@ func sanitizeSlow(s string) string {
 	if !isStable(t) && !isNFKC(t) {
 		t = norm.NFKC.String(t)
 	}
-	for {
+	for round := 0; ; round++ {
 		u := strip(t)
 		// Removing a character can bring a base and a combining mark
 		// together ("e", ZWSP, U+0301), which NFKC composes; composing can
-		// in turn change whether a joiner next to them is kept. Each round
-		// removes something, so this ends.
-		if len(u) == len(t) || isStable(u) || isNFKC(u) {
+		// in turn change whether a joiner next to them is kept. The rounds
+		// are bounded: on a run of more than 30 combining marks, package
+		// norm inserts U+034F (stream-safe text) which strip removes again,
+		// so "each round removes something" does not hold there.
+		if len(u) == len(t) || isStable(u) || isNFKC(u) || round == maxSanitizeRounds {
 			return u
 		}
 		t = norm.NFKC.String(u)
 	}
 }
+
+// maxSanitizeRounds bounds sanitizeSlow's strip-and-normalise rounds; real
+// text settles in one or two.
+const maxSanitizeRounds = 4
 
 // isNFKC is norm.NFKC.IsNormalString without its allocation in the common
 // case where the quick check decides.
