@@ -32,6 +32,8 @@ func commands() []command {
 		{"token", "create, list and revoke API tokens in a data directory", runToken},
 		{"atlas", "import a MITRE ATLAS.yaml into a data directory", runAtlas},
 		{"detect", "replay recorded events through every detector", runDetect},
+		{"train", "retrain the prompt-attack classifier from the public corpora", runTrain},
+		{"eval", "score a labelled JSON-lines file with the prompt-attack detector", runEval},
 		{"version", "print the version", runVersion},
 	}
 }

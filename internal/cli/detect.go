@@ -13,29 +13,33 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/airlock-ir/airlock/internal/config"
 	"github.com/airlock-ir/airlock/internal/detect"
 	"github.com/airlock-ir/airlock/internal/detect/anomaly"
 	"github.com/airlock-ir/airlock/internal/detect/extraction"
 	"github.com/airlock-ir/airlock/internal/detect/leakage"
+	"github.com/airlock-ir/airlock/internal/detect/promptattack"
+	"github.com/airlock-ir/airlock/internal/detect/promptinject"
 	"github.com/airlock-ir/airlock/internal/detect/rules"
 	"github.com/airlock-ir/airlock/internal/event"
 )
 
 // streamDetectors is every detector that reads the event stream. A rule
 // file, when given, is loaded (and may be watched by the caller).
-func streamDetectors(rulesFile string) ([]detect.Detector, *rules.Detector, error) {
+func streamDetectors(cfg config.Detect) ([]detect.Detector, *rules.Detector, error) {
 	leak, err := leakage.New(leakage.Config{})
 	if err != nil {
 		return nil, nil, err
 	}
 	var rs *rules.RuleSet
-	if rulesFile != "" {
-		if rs, err = rules.Load(rulesFile); err != nil {
+	if cfg.RulesFile != "" {
+		if rs, err = rules.Load(cfg.RulesFile); err != nil {
 			return nil, nil, err
 		}
 	}
 	user := rules.New(rs, rules.Options{})
 	return []detect.Detector{
+		promptattack.New(promptinject.Default(), promptattack.Options{Classifier: cfg.PromptClassifier}),
 		extraction.New(extraction.Config{}),
 		anomaly.New(anomaly.Config{}),
 		leak,
@@ -68,6 +72,7 @@ func runDetect(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	events := fs.String("events", "", "an event log, one JSON event a line (the gateway writes DATA/events.jsonl)")
 	rulesFile := fs.String("rules", "", "a user rule file to apply too")
 	asJSON := fs.Bool("json", false, "print alerts as JSON lines")
+	classifier := fs.Bool("prompt-classifier", false, "also alert on prompt-attack verdicts of the classifier alone")
 	if _, err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -79,7 +84,7 @@ func runDetect(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer f.Close()
-	dets, _, err := streamDetectors(*rulesFile)
+	dets, _, err := streamDetectors(config.Detect{RulesFile: *rulesFile, PromptClassifier: *classifier})
 	if err != nil {
 		return err
 	}

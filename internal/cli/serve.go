@@ -128,7 +128,7 @@ func startServer(ctx context.Context, dataPath string, cfg config.Config, upstre
 	s.alertsDone = make(chan struct{})
 	go func() { defer close(s.alertsDone); s.alerts.Run(bg) }()
 
-	dets, userRules, err := streamDetectors(cfg.Detect.RulesFile)
+	dets, userRules, err := streamDetectors(cfg.Detect)
 	if err != nil {
 		return nil, err
 	}

@@ -60,6 +60,9 @@ type API struct {
 // Detect configures the detectors.
 type Detect struct {
 	RulesFile string `yaml:"rules_file,omitempty"` // user rules (docs/detectors.md), reloaded when the file changes
+	// PromptClassifier also raises alerts for prompt-attack verdicts the
+	// classifier made without a signature rule (docs/promptinject.md).
+	PromptClassifier bool `yaml:"prompt_classifier,omitempty"`
 }
 
 // Evidence configures the evidence store.

@@ -1,0 +1,5 @@
+//go:build race
+
+package promptinject
+
+const raceEnabled = true
