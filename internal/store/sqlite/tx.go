@@ -18,6 +18,18 @@ type tx struct{ tx *sql.Tx }
 
 type scanner interface{ Scan(...any) error }
 
+// updated interprets a versioned UPDATE: when no row changed, the record is
+// either gone (lookup's error) or was changed since it was read (ErrConflict).
+func updated(res sql.Result, lookup func() error, what string, version int64) error {
+	if n, _ := res.RowsAffected(); n > 0 {
+		return nil
+	}
+	if err := lookup(); err != nil {
+		return err
+	}
+	return fmt.Errorf("%s version %d: %w", what, version, store.ErrConflict)
+}
+
 // queryAll runs a query and scans every row with scan.
 func queryAll[T any](ctx context.Context, sqlTx *sql.Tx, scan func(scanner) (T, error), q string, args ...any) ([]T, error) {
 	rows, err := sqlTx.QueryContext(ctx, q, args...)
@@ -97,7 +109,7 @@ func (t *tx) CreateIncident(ctx context.Context, inc *store.Incident) error {
 		return err
 	}
 	_, err = t.tx.ExecContext(ctx, `INSERT INTO incidents (id, phase, type, severity, created_at, version, doc) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		inc.ID, inc.Phase, inc.Type, int(inc.Severity), fmtTime(inc.CreatedAt), inc.Version, doc)
+		inc.ID, inc.Phase, inc.Type, int(inc.Severity), fmtTime(inc.CreatedAt), inc.Version, string(doc))
 	if isConstraint(err) {
 		return fmt.Errorf("incident %s: %w", inc.ID, store.ErrConflict)
 	}
@@ -140,15 +152,12 @@ func (t *tx) UpdateIncident(ctx context.Context, inc *store.Incident) error {
 		return err
 	}
 	res, err := t.tx.ExecContext(ctx, `UPDATE incidents SET phase = ?, type = ?, severity = ?, version = ?, doc = ? WHERE id = ? AND version = ?`,
-		next.Phase, next.Type, int(next.Severity), next.Version, doc, inc.ID, inc.Version)
+		next.Phase, next.Type, int(next.Severity), next.Version, string(doc), inc.ID, inc.Version)
+	if err == nil {
+		err = updated(res, func() error { _, err := t.GetIncident(ctx, inc.ID); return err }, "incident "+inc.ID, inc.Version)
+	}
 	if err != nil {
 		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		if _, err := t.GetIncident(ctx, inc.ID); err != nil {
-			return err
-		}
-		return fmt.Errorf("incident %s version %d: %w", inc.ID, inc.Version, store.ErrConflict)
 	}
 	inc.Version = next.Version
 	return nil
@@ -381,7 +390,7 @@ func (t *tx) CreateTask(ctx context.Context, task *store.Task) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO tasks (id, incident_id, version, doc) VALUES (?, ?, ?, ?)`, task.ID, task.IncidentID, task.Version, doc)
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO tasks (id, incident_id, version, doc) VALUES (?, ?, ?, ?)`, task.ID, task.IncidentID, task.Version, string(doc))
 	if isConstraint(err) {
 		return fmt.Errorf("task %s: %w", task.ID, store.ErrConflict)
 	}
@@ -415,15 +424,12 @@ func (t *tx) UpdateTask(ctx context.Context, task *store.Task) error {
 		return err
 	}
 	res, err := t.tx.ExecContext(ctx, `UPDATE tasks SET version = ?, doc = ? WHERE incident_id = ? AND id = ? AND version = ?`,
-		next.Version, doc, task.IncidentID, task.ID, task.Version)
+		next.Version, string(doc), task.IncidentID, task.ID, task.Version)
+	if err == nil {
+		err = updated(res, func() error { _, err := t.GetTask(ctx, task.IncidentID, task.ID); return err }, "task "+task.ID, task.Version)
+	}
 	if err != nil {
 		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		if _, err := t.GetTask(ctx, task.IncidentID, task.ID); err != nil {
-			return err
-		}
-		return fmt.Errorf("task %s version %d: %w", task.ID, task.Version, store.ErrConflict)
 	}
 	task.Version = next.Version
 	return nil
@@ -709,14 +715,11 @@ func (t *tx) UpdateAlert(ctx context.Context, a *store.Alert) error {
 	}
 	res, err := t.tx.ExecContext(ctx, `UPDATE alerts SET verdict = ?, severity = ?, version = ?, doc = ? WHERE id = ? AND version = ?`,
 		next.Verdict, int(next.Severity), next.Version, string(doc), a.ID, a.Version)
+	if err == nil {
+		err = updated(res, func() error { _, err := t.GetAlert(ctx, a.ID); return err }, "alert "+a.ID, a.Version)
+	}
 	if err != nil {
 		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		if _, err := t.GetAlert(ctx, a.ID); err != nil {
-			return err
-		}
-		return fmt.Errorf("alert %s version %d: %w", a.ID, a.Version, store.ErrConflict)
 	}
 	a.Version = next.Version
 	return nil
