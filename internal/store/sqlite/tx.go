@@ -18,6 +18,22 @@ type tx struct{ tx *sql.Tx }
 
 type scanner interface{ Scan(...any) error }
 
+// scanDoc reads a (doc, version) row: a record stored as JSON whose
+// version column is the authority.
+func scanDoc[T any](row scanner, what string, setVersion func(*T, int64)) (*T, error) {
+	var doc string
+	var version int64
+	if err := row.Scan(&doc, &version); err != nil {
+		return nil, err
+	}
+	v := new(T)
+	if err := json.Unmarshal([]byte(doc), v); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", what, err)
+	}
+	setVersion(v, version)
+	return v, nil
+}
+
 // updated interprets a versioned UPDATE: when no row changed, the record is
 // either gone (lookup's error) or was changed since it was read (ErrConflict).
 func updated(res sql.Result, lookup func() error, what string, version int64) error {
@@ -398,17 +414,7 @@ func (t *tx) CreateTask(ctx context.Context, task *store.Task) error {
 }
 
 func scanTask(row scanner) (*store.Task, error) {
-	var doc string
-	var version int64
-	if err := row.Scan(&doc, &version); err != nil {
-		return nil, err
-	}
-	task := new(store.Task)
-	if err := json.Unmarshal([]byte(doc), task); err != nil {
-		return nil, fmt.Errorf("decode task: %w", err)
-	}
-	task.Version = version
-	return task, nil
+	return scanDoc(row, "task", func(t *store.Task, v int64) { t.Version = v })
 }
 
 func (t *tx) GetTask(ctx context.Context, incidentID, id string) (*store.Task, error) {
@@ -688,17 +694,7 @@ func (t *tx) CreateAlert(ctx context.Context, a *store.Alert) error {
 }
 
 func scanAlert(row scanner) (*store.Alert, error) {
-	var doc string
-	var version int64
-	if err := row.Scan(&doc, &version); err != nil {
-		return nil, err
-	}
-	a := new(store.Alert)
-	if err := json.Unmarshal([]byte(doc), a); err != nil {
-		return nil, fmt.Errorf("decode alert: %w", err)
-	}
-	a.Version = version
-	return a, nil
+	return scanDoc(row, "alert", func(a *store.Alert, v int64) { a.Version = v })
 }
 
 func (t *tx) GetAlert(ctx context.Context, id string) (*store.Alert, error) {
