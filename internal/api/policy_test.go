@@ -193,6 +193,10 @@ func validActions() map[policy.Kind]map[string]any {
 		policy.KindCapture: {
 			"kind": "capture", "target": map[string]any{"cidr": "198.51.100.9/24"}, "reason": "keep evidence of the campaign", "ttl": "30m",
 		},
+		policy.KindPromptGuard: {
+			"kind": "prompt_guard", "target": map[string]any{"route": "default"}, "params": map[string]any{"mode": "block", "threshold": 0.7},
+			"reason": "injection campaign on the support route",
+		},
 	}
 }
 

@@ -72,7 +72,7 @@ func gatewayRoutes(cfg config.Gateway, up upstreamFlags) []gateway.Route {
 	for _, r := range cfg.Routes {
 		rt := gateway.Route{Name: r.Name, Models: r.Models}
 		for _, u := range r.Upstreams {
-			rt.Upstreams = append(rt.Upstreams, gateway.Upstream{Name: u.Name, URL: u.URL, APIKeyEnv: u.APIKeyEnv, Backup: u.Backup})
+			rt.Upstreams = append(rt.Upstreams, gateway.Upstream{Name: u.Name, URL: u.URL, APIKeyEnv: u.APIKeyEnv, Backup: u.Backup, Version: u.Version})
 		}
 		out = append(out, rt)
 	}

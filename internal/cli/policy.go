@@ -23,6 +23,8 @@ const policyUsage = `usage: airlock policy <subcommand> [flags]
   unblock ID | --ip A | --cidr C | --user U | --key K | --key-hash H
   limit   (--key K | --user U | --ip A) --requests N [--tokens N] [--window 1m] --reason R
   filter  --literal S... | --regex RE...  [--route R]  --reason R
+  guard   --mode alert|block [--threshold 0.5] [--route R | --model M]  --reason R
+          inline prompt-attack detection (no target: every route)
   disable --route R | --model M  --reason R
   enable  ID | --route R | --model M
   route   --model M (--upstream NAME | --weights primary=90,canary=10)  --reason R
@@ -61,6 +63,8 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	upstream := fs.String("upstream", "", "route: the upstream to send the model's traffic to")
 	weights := fs.String("weights", "", "route: a split such as primary=90,canary=10")
 	why := fs.String("why", "", "remove: why the action is lifted")
+	mode := fs.String("mode", "", "guard: alert or block")
+	threshold := fs.Float64("threshold", 0, "guard: the score in (0, 1) from which a prompt is an attack (default 0.5)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -137,6 +141,10 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case "filter":
 		req.Kind = policy.KindPromptFilter
 		req.Params = policy.Params{Literal: literals, Regex: regexes}
+		return add()
+	case "guard":
+		req.Kind = policy.KindPromptGuard
+		req.Params = policy.Params{Mode: *mode, Threshold: *threshold}
 		return add()
 	case "disable":
 		req.Kind = policy.KindDisable

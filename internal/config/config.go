@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Config is the whole configuration file.
@@ -47,6 +48,7 @@ type Upstream struct {
 	URL       string `yaml:"url"`
 	APIKeyEnv string `yaml:"api_key_env"`
 	Backup    bool   `yaml:"backup"`
+	Version   string `yaml:"version"` // the model version it serves; default: the name
 }
 
 // API configures the HTTP API listener.
@@ -248,6 +250,9 @@ func (c Config) validateGateway(add func(key, format string, args ...any)) {
 			ups[u.Name] = true
 			if msg := checkURL(u.URL); msg != "" {
 				add(ukey+".url", "%s", msg)
+			}
+			if len(u.Version) > 128 || !utf8.ValidString(u.Version) {
+				add(ukey+".version", "want at most 128 bytes of UTF-8")
 			}
 		}
 	}

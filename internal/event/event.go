@@ -21,6 +21,10 @@ type Event struct {
 	Route    string `json:"route,omitempty"`
 	Model    string `json:"model,omitempty"`
 	Upstream string `json:"upstream,omitempty"`
+	// ModelVersion is the version that served the request: the upstream's
+	// X-Model-Version answer header, else the upstream's configured version,
+	// else its name. Drift is measured per version.
+	ModelVersion string `json:"model_version,omitempty"`
 
 	// Outcome.
 	Status     int     `json:"status,omitempty"`
@@ -53,6 +57,13 @@ type Event struct {
 	Captured     string `json:"captured,omitempty"` // the capture action that kept the text
 	Redactions   int    `json:"redactions,omitempty"`
 
+	// The inline prompt guard's verdict, when a prompt_guard action applied:
+	// its mode ("alert" or "block"), the score, and whether it judged the
+	// prompt an attack.
+	Guard       string  `json:"guard,omitempty"`
+	GuardScore  float64 `json:"guard_score,omitempty"`
+	GuardAttack bool    `json:"guard_attack,omitempty"`
+
 	// Free-form attributes of events from other systems.
 	Attrs map[string]string `json:"attrs,omitempty"`
 
@@ -74,4 +85,5 @@ const (
 	DecisionBadRequest    = "bad_request"
 	DecisionUpstreamError = "upstream_error"
 	DecisionStopped       = "stopped" // a response stream cut by output protection
+	DecisionGuarded       = "guarded" // refused by the inline prompt guard
 )

@@ -14,6 +14,20 @@ type Upstream struct {
 	URL       string `json:"url"`
 	APIKeyEnv string `json:"api_key_env,omitempty"` // the environment variable holding its key
 	Backup    bool   `json:"backup,omitempty"`      // used only when a route action points at it
+	// Version names the model version this upstream serves, for events and
+	// drift; an X-Model-Version answer header overrides it. Default: Name.
+	Version string `json:"version,omitempty"`
+}
+
+// maxVersionLen bounds a model version taken from an upstream's header.
+const maxVersionLen = 128
+
+// version is what events record as the model version served.
+func (u *Upstream) version() string {
+	if u.Version != "" {
+		return u.Version
+	}
+	return u.Name
 }
 
 // Route maps model names to upstreams. Models may be exact names, a prefix

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/airlock-ir/airlock/internal/detect/promptinject"
 	"io"
 	"log/slog"
 	"maps"
@@ -49,10 +50,20 @@ type Options struct {
 	// others get 401. Without it any key (or none) is an identity only.
 	ClientKeys func(ctx context.Context, key string) bool
 	Policy     *policy.Holder
-	Sink       Sink
-	Logger     *slog.Logger
-	Now        func() time.Time // for tests; default time.Now
+	// PromptGuard scores conversations for prompt_guard actions; default
+	// promptinject.Default().
+	PromptGuard Guard
+	Sink        Sink
+	Logger      *slog.Logger
+	Now         func() time.Time // for tests; default time.Now
 }
+
+// Guard is the part of the prompt-attack detector the inline guard needs.
+type Guard interface {
+	ScoreMessages([]promptinject.Message) promptinject.Result
+}
+
+var _ Guard = (*promptinject.Detector)(nil)
 
 // Gateway is the proxy. It is an http.Handler.
 type Gateway struct {
@@ -77,7 +88,7 @@ type Stats struct {
 var decisions = [...]string{
 	event.DecisionAllowed, event.DecisionBlocked, event.DecisionRateLimited, event.DecisionFiltered,
 	event.DecisionDisabled, event.DecisionTooLarge, event.DecisionBadRequest, event.DecisionUpstreamError,
-	event.DecisionStopped,
+	event.DecisionStopped, event.DecisionGuarded,
 }
 
 func (s *Stats) count(decision string) {
@@ -125,6 +136,9 @@ func New(opts Options) (*Gateway, error) {
 	}
 	if opts.Policy == nil {
 		opts.Policy = policy.NewHolder(policy.Empty())
+	}
+	if opts.PromptGuard == nil {
+		opts.PromptGuard = promptinject.Default()
 	}
 	if opts.Keys == nil {
 		return nil, errors.New("gateway: a key hasher is required")
@@ -326,6 +340,7 @@ func (g *Gateway) admit(w http.ResponseWriter, r *http.Request, st *reqState) *r
 
 	up := g.pickUpstream(route, &d)
 	ev.Upstream = up
+	ev.ModelVersion = route.upstream(up).version()
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
@@ -470,6 +485,14 @@ func (g *Gateway) enforceRequest(req *apiRequest, d *policy.Decision, ev *event.
 		if a, _, hit := d.Filter.Match(req.Prompt()); hit {
 			return &refusal{status: http.StatusForbidden, kind: "invalid_request_error", code: "prompt_filtered",
 				message: "the prompt was refused by an incident response filter", decision: event.DecisionFiltered, action: a.ID}
+		}
+	}
+	if gd := d.Guard; gd.Mode != "" {
+		r := g.opts.PromptGuard.ScoreMessages(req.Conversation())
+		ev.Guard, ev.GuardScore, ev.GuardAttack = gd.Mode, r.Score, r.Score >= gd.Threshold
+		if ev.GuardAttack && gd.Mode == policy.GuardBlock {
+			return &refusal{status: http.StatusForbidden, kind: "invalid_request_error", code: "prompt_attack",
+				message: "the prompt was refused as a prompt attack by an incident response guard", decision: event.DecisionGuarded, action: gd.Action.ID}
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/airlock-ir/airlock/internal/detect/promptinject"
 	"strings"
 	"unicode/utf8"
 )
@@ -60,6 +61,7 @@ type apiRequest struct {
 	changed bool // the document was rewritten and must be re-encoded
 
 	texts   []*string      // every prompt string, in order
+	roles   []string       // the role that wrote texts[i]
 	setters []func(string) // writes texts[i] back into doc
 }
 
@@ -123,8 +125,10 @@ func (r *apiRequest) collectTexts() {
 			r.collectMessage(m)
 		}
 	}
-	for _, key := range []string{"prompt", "input", "instructions", "system"} {
-		r.collectValue(r.doc, key)
+	for _, f := range []struct{ key, role string }{
+		{"prompt", "user"}, {"input", "user"}, {"instructions", "system"}, {"system", "system"},
+	} {
+		r.collectValue(r.doc, f.key, f.role)
 	}
 }
 
@@ -133,12 +137,16 @@ func (r *apiRequest) collectMessage(m any) {
 	if !ok {
 		return
 	}
-	r.collectValue(msg, "content")
+	role, _ := msg["role"].(string)
+	if role == "" {
+		role = "user"
+	}
+	r.collectValue(msg, "content", role)
 	if calls, ok := msg["tool_calls"].([]any); ok {
 		for _, c := range calls {
 			if call, ok := c.(map[string]any); ok {
 				if fn, ok := call["function"].(map[string]any); ok {
-					r.collectValue(fn, "arguments")
+					r.collectValue(fn, "arguments", role)
 				}
 			}
 		}
@@ -147,18 +155,18 @@ func (r *apiRequest) collectMessage(m any) {
 
 // collectValue records parent[key] if it is a string, or walks it if it is a
 // list of strings, content parts or messages.
-func (r *apiRequest) collectValue(parent map[string]any, key string) {
+func (r *apiRequest) collectValue(parent map[string]any, key, role string) {
 	switch v := parent[key].(type) {
 	case string:
-		r.addText(parent, key)
+		r.addText(parent, key, role)
 	case []any:
 		for i, item := range v {
 			switch it := item.(type) {
 			case string:
-				r.addListText(v, i)
+				r.addListText(v, i, role)
 			case map[string]any:
 				if _, isText := it["text"].(string); isText {
-					r.addText(it, "text")
+					r.addText(it, "text", role)
 				}
 				if _, isMsg := it["content"]; isMsg {
 					r.Messages++
@@ -170,16 +178,28 @@ func (r *apiRequest) collectValue(parent map[string]any, key string) {
 }
 
 // Texts are kept as pointers into small boxes so the rewrite can write back.
-func (r *apiRequest) addText(parent map[string]any, key string) {
+func (r *apiRequest) addText(parent map[string]any, key, role string) {
 	s := parent[key].(string)
 	r.texts = append(r.texts, &s)
+	r.roles = append(r.roles, role)
 	r.setters = append(r.setters, func(v string) { parent[key] = v })
 }
 
-func (r *apiRequest) addListText(list []any, i int) {
+func (r *apiRequest) addListText(list []any, i int, role string) {
 	s := list[i].(string)
 	r.texts = append(r.texts, &s)
+	r.roles = append(r.roles, role)
 	r.setters = append(r.setters, func(v string) { list[i] = v })
+}
+
+// Conversation is every input text with the role that wrote it, for the
+// prompt guard, which scores tool results and documents differently.
+func (r *apiRequest) Conversation() []promptinject.Message {
+	msgs := make([]promptinject.Message, len(r.texts))
+	for i, t := range r.texts {
+		msgs[i] = promptinject.Message{Role: r.roles[i], Content: *t}
+	}
+	return msgs
 }
 
 // Prompt is every input text joined by newlines.

@@ -37,6 +37,9 @@ func (g *Gateway) modifyResponse(resp *http.Response) error {
 		return nil
 	}
 	st.ev.Status = resp.StatusCode
+	if v := resp.Header.Get("X-Model-Version"); v != "" && len(v) <= maxVersionLen && utf8.ValidString(v) {
+		st.ev.ModelVersion = v
+	}
 	st.ev.Decision = event.DecisionAllowed
 	if resp.StatusCode >= 500 {
 		st.ev.Decision = event.DecisionUpstreamError

@@ -35,11 +35,16 @@ const (
 	// KindCapture keeps full requests and responses of an identity as
 	// evidence while it is in force.
 	KindCapture Kind = "capture"
+	// KindPromptGuard runs the prompt-attack detector inline on requests
+	// before they reach the model: mode "block" refuses an attack (403),
+	// mode "alert" forwards it and marks the event so that an alert is
+	// raised even for a verdict the classifier made alone.
+	KindPromptGuard Kind = "prompt_guard"
 )
 
 var kinds = []Kind{
 	KindBlock, KindRateLimit, KindPromptFilter, KindSanitize, KindRequestLimits,
-	KindOutputProtection, KindDisable, KindRoute, KindCapture,
+	KindOutputProtection, KindDisable, KindRoute, KindCapture, KindPromptGuard,
 }
 
 // Kinds lists every action kind.
@@ -109,10 +114,21 @@ type Params struct {
 	LogprobDigits  *int `json:"logprob_digits,omitempty"` // 0..6, default 1; with logprobs "round"
 	MaxOutputChars int  `json:"max_output_chars,omitempty"`
 
+	// prompt_guard: Mode is "alert" or "block"; Threshold is the score in
+	// (0, 1) at or above which a prompt is an attack (default 0.5).
+	Mode      string  `json:"mode,omitempty"`
+	Threshold float64 `json:"threshold,omitempty"`
+
 	// route
 	Upstream string         `json:"upstream,omitempty"`
 	Weights  map[string]int `json:"weights,omitempty"` // upstream name → weight, for a canary split
 }
+
+// Prompt guard modes.
+const (
+	GuardAlert = "alert"
+	GuardBlock = "block"
+)
 
 // Logprobs settings.
 const (

@@ -40,7 +40,21 @@ type Decision struct {
 	Weights  map[string]int
 
 	Capture *Action // keep the full request and response as evidence
+
+	Guard Guard // inline prompt-attack detection; zero Mode: off
 }
+
+// Guard is the merged prompt_guard: "block" wins over "alert", the lowest
+// threshold wins, and Action is the first action of the winning mode.
+type Guard struct {
+	Mode      string
+	Threshold float64
+	Action    *Action
+}
+
+// DefaultGuardThreshold is the score at or above which a guarded prompt is
+// an attack when the action does not say.
+const DefaultGuardThreshold = 0.5
 
 // Limits are request limits; zero means no limit.
 type Limits struct {
@@ -76,6 +90,7 @@ type evaluation struct {
 
 	d                          Decision
 	blocked, disabled, capture int32
+	guardBlock, guardAlert     int32
 	route                      int32
 
 	many  [8]int32 // rate limits and filters that apply, when few
@@ -97,7 +112,7 @@ func (s *Snapshot) Evaluate(req Request) Decision {
 	if s == nil || len(s.entries) == 0 {
 		return Decision{}
 	}
-	e := evaluation{s: s, req: req, ip: req.IP.Unmap().WithZone(""), blocked: -1, disabled: -1, capture: -1, route: -1}
+	e := evaluation{s: s, req: req, ip: req.IP.Unmap().WithZone(""), blocked: -1, disabled: -1, capture: -1, route: -1, guardBlock: -1, guardAlert: -1}
 	e.scan(s.global)
 	if req.APIKeyHash != "" {
 		e.scan(s.byKey[req.APIKeyHash])
@@ -163,6 +178,19 @@ func (e *evaluation) apply(i int32, x *entry) {
 		if r := e.route; r < 0 || x.fields > e.s.entries[r].fields || x.fields == e.s.entries[r].fields && i > r {
 			e.route = i
 		}
+	case KindPromptGuard:
+		if x.action.Params.Mode == GuardBlock {
+			e.guardBlock = first(e.guardBlock, i)
+		} else {
+			e.guardAlert = first(e.guardAlert, i)
+		}
+		t := x.action.Params.Threshold
+		if t == 0 {
+			t = DefaultGuardThreshold
+		}
+		if d.Guard.Threshold == 0 || t < d.Guard.Threshold {
+			d.Guard.Threshold = t
+		}
 	case KindSanitize:
 		d.Sanitize = true
 	case KindRequestLimits:
@@ -197,6 +225,12 @@ func (e *evaluation) decision() Decision {
 	}
 	if e.capture >= 0 {
 		d.Capture = s.entries[e.capture].action
+	}
+	switch {
+	case e.guardBlock >= 0:
+		d.Guard.Mode, d.Guard.Action = GuardBlock, s.entries[e.guardBlock].action
+	case e.guardAlert >= 0:
+		d.Guard.Mode, d.Guard.Action = GuardAlert, s.entries[e.guardAlert].action
 	}
 	if e.route >= 0 {
 		p := &s.entries[e.route].action.Params

@@ -260,3 +260,22 @@ func TestEvaluateDoesNotAllocateWhenNothingApplies(t *testing.T) {
 		t.Errorf("Evaluate of a blocked request allocates %v times, want 0", n)
 	}
 }
+
+func TestEvaluatePromptGuard(t *testing.T) {
+	alertAll := act(KindPromptGuard, Target{}, Params{Mode: GuardAlert})
+	blockChat := act(KindPromptGuard, Target{Route: "chat"}, Params{Mode: GuardBlock, Threshold: 0.8})
+	strictAlert := act(KindPromptGuard, Target{User: "alice"}, Params{Mode: GuardAlert, Threshold: 0.3})
+	s := compile(t, alertAll, blockChat, strictAlert)
+
+	d := s.Evaluate(alice) // route chat, user alice: all three apply
+	if d.Guard.Mode != GuardBlock || d.Guard.Action.ID != blockChat.ID || d.Guard.Threshold != 0.3 {
+		t.Errorf("alice on chat: Guard = %+v, want block by %s at the lowest threshold 0.3", d.Guard, blockChat.ID)
+	}
+	d = s.Evaluate(caller("keyB", "bob", "198.51.100.9", "embed", "other"))
+	if d.Guard.Mode != GuardAlert || d.Guard.Action.ID != alertAll.ID || d.Guard.Threshold != DefaultGuardThreshold {
+		t.Errorf("bob on embed: Guard = %+v, want alert by %s at the default threshold", d.Guard, alertAll.ID)
+	}
+	if d := compile(t).Evaluate(alice); d.Guard != (Guard{}) {
+		t.Errorf("empty policy: Guard = %+v, want off", d.Guard)
+	}
+}

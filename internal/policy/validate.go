@@ -224,6 +224,8 @@ func (v *validator) params(a *Action, keep bool) {
 		{"max_output_chars", p.MaxOutputChars != 0, []Kind{KindOutputProtection}},
 		{"upstream", p.Upstream != "", []Kind{KindRoute}},
 		{"weights", p.Weights != nil, []Kind{KindRoute}},
+		{"mode", p.Mode != "", []Kind{KindPromptGuard}},
+		{"threshold", p.Threshold != 0, []Kind{KindPromptGuard}},
 	}
 	if a.Kind.Valid() {
 		for _, f := range fields {
@@ -270,6 +272,17 @@ func (v *validator) params(a *Action, keep bool) {
 		}
 	case KindRoute:
 		v.route(p)
+	case KindPromptGuard:
+		switch p.Mode {
+		case GuardAlert, GuardBlock:
+		case "":
+			v.addf("params.mode", "required: \"alert\" or \"block\"")
+		default:
+			v.addf("params.mode", "%q is not \"alert\" or \"block\"", clip(p.Mode))
+		}
+		if t := p.Threshold; t != 0 && !(t > 0 && t < 1) {
+			v.addf("params.threshold", "%v is outside (0, 1)", t)
+		}
 	}
 }
 

@@ -125,6 +125,13 @@ func TestValidateBadPerKind(t *testing.T) {
 		{"filter invisible literal", KindPromptFilter, Target{}, Params{Literal: []string{"\u200b\u200b "}}, []string{"params.literal[0]: is empty once normalised"}},
 		{"filter invalid utf8", KindPromptFilter, Target{}, Params{Literal: []string{"a\xff"}}, []string{"params.literal[0]: not valid UTF-8"}},
 		{"filter with limits", KindPromptFilter, Target{}, Params{Literal: []string{"x"}, MaxN: 1}, []string{"params.max_n: not allowed for prompt_filter"}},
+		// prompt_guard
+		{"guard without mode", KindPromptGuard, Target{Route: "chat"}, Params{}, []string{"params.mode: required"}},
+		{"guard bad mode", KindPromptGuard, Target{}, Params{Mode: "warn"}, []string{`params.mode: "warn" is not`}},
+		{"guard threshold too high", KindPromptGuard, Target{}, Params{Mode: "block", Threshold: 1}, []string{"params.threshold: 1 is outside (0, 1)"}},
+		{"guard threshold negative", KindPromptGuard, Target{}, Params{Mode: "alert", Threshold: -0.2}, []string{"params.threshold: -0.2 is outside"}},
+		{"guard with filter", KindPromptGuard, Target{}, Params{Mode: "block", Literal: []string{"x"}}, []string{"params.literal: not allowed for prompt_guard"}},
+		{"mode on block", KindBlock, Target{User: "u"}, Params{Mode: "block"}, []string{"params.mode: not allowed for block"}},
 		// sanitize
 		{"sanitize with params", KindSanitize, Target{}, Params{RedactPII: true}, []string{"params.redact_pii: not allowed for sanitize"}},
 		// request_limits

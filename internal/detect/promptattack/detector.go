@@ -57,8 +57,15 @@ func (d *Detector) Observe(ev *event.Event, out detect.Sink) {
 		return
 	}
 	r := d.scorer.Score(text)
-	if !r.Attack || (r.Basis != promptinject.BasisRule && !d.classifierOnly) {
+	// A verdict the classifier made alone raises an alert where the
+	// operator asked for it: everywhere (Options.Classifier), or on traffic
+	// an inline prompt guard judged an attack.
+	classifierOK := d.classifierOnly || ev.GuardAttack
+	if !r.Attack && !ev.GuardAttack || r.Attack && r.Basis != promptinject.BasisRule && !classifierOK {
 		return
+	}
+	if !r.Attack { // the guard's per-role scoring saw what the flat text hides
+		r.Score = max(r.Score, ev.GuardScore)
 	}
 	typ := incidentType[r.Category]
 	if typ == "" {

@@ -65,3 +65,20 @@ func TestClassifierVerdictsOnlyWhenAsked(t *testing.T) {
 		t.Fatalf("with Classifier on: %+v", out.alerts)
 	}
 }
+
+// TestGuardedEvents: where an inline guard judged a prompt an attack, its
+// verdict raises an alert even when the flat text scores below the line or
+// the classifier decided alone; a guard's "not an attack" changes nothing.
+func TestGuardedEvents(t *testing.T) {
+	d := New(fakeScorer{}, Options{})
+	var out sink
+	d.Observe(&event.Event{ID: "g1", Time: time.Now(), User: "eve", PromptText: "a poem about pirates", Guard: "alert", GuardAttack: true, GuardScore: 0.8}, &out)
+	d.Observe(&event.Event{ID: "g2", Time: time.Now(), User: "eve", PromptText: "what are your hours?", Guard: "block", GuardAttack: true, GuardScore: 0.93}, &out)
+	d.Observe(&event.Event{ID: "g3", Time: time.Now(), User: "bob", PromptText: "what are your hours?", Guard: "alert", GuardScore: 0.2}, &out)
+	if len(out.alerts) != 2 {
+		t.Fatalf("%d alerts, want 2: %+v", len(out.alerts), out.alerts)
+	}
+	if a := out.alerts[1]; a.Evidence.EventIDs[0] != "g2" || a.Confidence != 0.93 {
+		t.Errorf("guard-only verdict: %+v, want the guard's score as confidence", a)
+	}
+}

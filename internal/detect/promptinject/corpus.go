@@ -96,7 +96,7 @@ func LoadCorpus(dataDir string) ([]Example, error) {
 	}
 	var c corpusBuilder
 	steps := []func(dir string, c *corpusBuilder) error{
-		loadCyberSecEval, loadMITRE, loadInTheWild, loadNotInject, loadWildGuard, loadBIPIA,
+		loadCyberSecEval, loadMITRE, loadInTheWild, loadNotInject, loadWildGuard, loadBIPIA, loadEveryday,
 	}
 	for _, step := range steps {
 		if err := step(dir, &c); err != nil {
