@@ -54,6 +54,8 @@ func toAPIError(err error) *Error {
 		return errorf(http.StatusNotFound, "not_found", err.Error())
 	case errors.Is(err, store.ErrConflict):
 		return errorf(http.StatusConflict, "conflict", err.Error())
+	case errors.Is(err, store.ErrInvalid):
+		return errorf(http.StatusBadRequest, "invalid_request", err.Error())
 	}
 	return nil
 }

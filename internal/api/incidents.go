@@ -97,6 +97,20 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 			return errorf(http.StatusBadRequest, "bad_filter", "severity: "+err.Error())
 		}
 	}
+	switch q.Get("sort") {
+	case "", "newest":
+	case "risk":
+		f.ByRisk = true
+	default:
+		return errorf(http.StatusBadRequest, "bad_filter", "sort: want newest or risk")
+	}
+	switch q.Get("open") {
+	case "", "false":
+	case "true":
+		f.Open = true
+	default:
+		return errorf(http.StatusBadRequest, "bad_filter", "open: want true or false")
+	}
 	if f.Limit, err = limitParam(r); err != nil {
 		return err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/airlock-ir/airlock/internal/respond"
+	"github.com/airlock-ir/airlock/internal/store"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"io"
 	"log/slog"
@@ -21,7 +23,6 @@ import (
 	"github.com/airlock-ir/airlock/internal/gateway"
 	"github.com/airlock-ir/airlock/internal/metrics"
 	"github.com/airlock-ir/airlock/internal/policy"
-	"github.com/airlock-ir/airlock/internal/store"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -125,6 +126,19 @@ func startServer(ctx context.Context, dataPath string, cfg config.Config, upstre
 	if s.alerts, err = alerts.New(ctx, dir.store, log); err != nil {
 		return nil, err
 	}
+	// Alerts become incidents: correlation runs on the alert writer, in the
+	// order alerts are stored, and resumes from the open incidents.
+	corr := respond.NewCorrelator(inc, respond.Options{
+		Window: time.Duration(cfg.Respond.Window), Criticality: cfg.Respond.Criticality, Log: log,
+	})
+	if err := corr.Load(ctx); err != nil {
+		return nil, err
+	}
+	s.alerts.OnAlert(func(a *store.Alert) {
+		if _, err := corr.Handle(bg, a); err != nil {
+			log.Error("alert not correlated", "alert", a.ID, "type", a.Type, "err", err)
+		}
+	})
 	s.alertsDone = make(chan struct{})
 	go func() { defer close(s.alertsDone); s.alerts.Run(bg) }()
 

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"net/url"
@@ -18,6 +19,7 @@ type Config struct {
 	API      API      `yaml:"api"`
 	Gateway  Gateway  `yaml:"gateway"`
 	Detect   Detect   `yaml:"detect"`
+	Respond  Respond  `yaml:"respond"`
 	Evidence Evidence `yaml:"evidence"`
 	Log      Log      `yaml:"log"`
 }
@@ -49,6 +51,16 @@ type Upstream struct {
 	APIKeyEnv string `yaml:"api_key_env"`
 	Backup    bool   `yaml:"backup"`
 	Version   string `yaml:"version"` // the model version it serves; default: the name
+}
+
+// Respond configures how alerts become incidents.
+type Respond struct {
+	// Window: an alert joins an open incident whose last alert is at most
+	// this old.
+	Window Duration `yaml:"window"`
+	// Criticality weighs the risk score of alerts about a route or model
+	// (by name), 0.1 to 10; unnamed assets weigh 1.
+	Criticality map[string]float64 `yaml:"criticality,omitempty"`
 }
 
 // API configures the HTTP API listener.
@@ -105,6 +117,9 @@ func Default() Config {
 			MaxBodyBytes:    4 * MiB,
 			UpstreamTimeout: Duration(120 * time.Second),
 		},
+		Respond: Respond{
+			Window: Duration(time.Hour),
+		},
 		Evidence: Evidence{
 			MaxBytes: GiB,
 		},
@@ -144,6 +159,17 @@ func (c Config) Validate() error {
 		add("api.shutdown_timeout", "must be greater than 0, got %s", d)
 	}
 	c.validateGateway(add)
+	if w := c.Respond.Window; w < Duration(time.Minute) || w > Duration(7*24*time.Hour) {
+		add("respond.window", "%s is out of range: want 1m to 168h", w)
+	}
+	if len(c.Respond.Criticality) > 1000 {
+		add("respond.criticality", "%d entries, more than 1000", len(c.Respond.Criticality))
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Respond.Criticality)) {
+		if v := c.Respond.Criticality[name]; !(v >= 0.1 && v <= 10) {
+			add("respond.criticality."+name, "%v is out of range: want 0.1 to 10", v)
+		}
+	}
 	if b := c.Evidence.MaxBytes; b < minEvidenceBytes || b > maxEvidenceBytes {
 		add("evidence.max_bytes", "%s is out of range: want %s byte to %s", b, Bytes(minEvidenceBytes), Bytes(maxEvidenceBytes))
 	}

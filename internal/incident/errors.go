@@ -44,3 +44,7 @@ var ErrTooLarge = errors.New("too large")
 
 // ErrPrecondition is returned when an If-Match version is stale.
 var ErrPrecondition = errors.New("precondition failed")
+
+// ErrClosed refuses to fold an alert into a closed incident: a new attack
+// opens a new incident.
+var ErrClosed = errors.New("incident is closed")

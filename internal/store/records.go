@@ -11,20 +11,23 @@ import (
 // Incident is the persisted incident aggregate. Its rules live in package
 // incident; here it is only data.
 type Incident struct {
-	ID           string            `json:"id"`
-	Title        string            `json:"title"`
-	Type         taxonomy.TypeID   `json:"type"`
-	Category     taxonomy.Category `json:"category"`
-	Severity     event.Severity    `json:"severity"`
-	Priority     int               `json:"priority"` // 1 (most urgent) to 4
-	Phase        taxonomy.Phase    `json:"phase"`
-	Summary      string            `json:"summary"`
-	Entities     []event.Entity    `json:"entities"`
-	ATLAS        []string          `json:"atlas"`
-	Owner        string            `json:"owner"`
-	Participants []string          `json:"participants"`
-	Milestones   Milestones        `json:"milestones"`
-	Impact       Impact            `json:"impact"`
+	ID       string            `json:"id"`
+	Title    string            `json:"title"`
+	Type     taxonomy.TypeID   `json:"type"`
+	Category taxonomy.Category `json:"category"`
+	Severity event.Severity    `json:"severity"`
+	Priority int               `json:"priority"` // 1 (most urgent) to 4
+	// Risk is the responder's score (0-100) from the incident's alerts; see
+	// docs/playbooks.md for the formula. Lists can be ordered by it.
+	Risk         float64        `json:"risk"`
+	Phase        taxonomy.Phase `json:"phase"`
+	Summary      string         `json:"summary"`
+	Entities     []event.Entity `json:"entities"`
+	ATLAS        []string       `json:"atlas"`
+	Owner        string         `json:"owner"`
+	Participants []string       `json:"participants"`
+	Milestones   Milestones     `json:"milestones"`
+	Impact       Impact         `json:"impact"`
 
 	// Facts the phase exit criteria are checked against.
 	Containment       []Containment `json:"containment"`        // measures in force
@@ -92,8 +95,10 @@ type IncidentFilter struct {
 	Phase    taxonomy.Phase
 	Type     taxonomy.TypeID
 	Severity event.Severity
+	Open     bool // only incidents not closed
+	ByRisk   bool // highest risk first (then newest) instead of newest first
 	Limit    int
-	Cursor   string
+	Cursor   string // opaque: from the previous page
 }
 
 // TimelineEntry is one link of an incident's hash chain. Body holds the exact

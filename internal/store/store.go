@@ -10,6 +10,7 @@ import (
 var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("conflict") // an optimistic-concurrency version or a unique key did not match
+	ErrInvalid  = errors.New("invalid")  // a malformed argument such as a cursor
 )
 
 // Store is a backend. Update runs fn in a read-write transaction that

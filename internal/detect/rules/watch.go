@@ -55,6 +55,7 @@ func (d *Detector) Watch(ctx context.Context, path string, opts WatchOptions) {
 	t := time.NewTicker(opts.Interval)
 	defer t.Stop()
 	missing := false
+	var pending fileStamp // a change seen at the last tick, not yet loaded
 	for {
 		select {
 		case <-ctx.Done():
@@ -71,6 +72,13 @@ func (d *Detector) Watch(ctx context.Context, path string, opts WatchOptions) {
 		}
 		stamp := fileStamp{path: path, mod: st.ModTime(), size: st.Size()}
 		if !missing && stamp.same(last) {
+			continue
+		}
+		// Load a change only once it has stood still for one interval: an
+		// editor or a copy may be halfway through writing the file, and a
+		// truncated file would replace good rules with none.
+		if !stamp.same(pending) {
+			pending = stamp
 			continue
 		}
 		missing = false

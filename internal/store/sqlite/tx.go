@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -185,21 +186,39 @@ func (t *tx) ListIncidents(ctx context.Context, f store.IncidentFilter) ([]*stor
 	if f.Phase != "" {
 		where, args = append(where, "phase = ?"), append(args, f.Phase)
 	}
+	if f.Open {
+		where = append(where, "phase != 'closed'")
+	}
 	if f.Type != "" {
 		where, args = append(where, "type = ?"), append(args, f.Type)
 	}
 	if f.Severity != 0 {
 		where, args = append(where, "severity = ?"), append(args, int(f.Severity))
 	}
-	if f.Cursor != "" {
+	limit := pageSize(f.Limit)
+	offset := 0
+	if f.ByRisk {
+		// Risk changes as alerts come, so a key cursor would skip or repeat
+		// rows; an offset is honest about what it is.
+		if f.Cursor != "" {
+			n, err := strconv.Atoi(strings.TrimPrefix(f.Cursor, "o"))
+			if err != nil || n < 0 || !strings.HasPrefix(f.Cursor, "o") {
+				return nil, "", fmt.Errorf("cursor %q: %w", f.Cursor, store.ErrInvalid)
+			}
+			offset = n
+		}
+	} else if f.Cursor != "" {
 		where, args = append(where, "id < ?"), append(args, f.Cursor)
 	}
 	q := `SELECT ` + incidentCols + ` FROM incidents`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	limit := pageSize(f.Limit)
-	q += fmt.Sprintf(" ORDER BY id DESC LIMIT %d", limit+1)
+	if f.ByRisk {
+		q += fmt.Sprintf(" ORDER BY coalesce(json_extract(doc, '$.risk'), 0) DESC, id DESC LIMIT %d OFFSET %d", limit+1, offset)
+	} else {
+		q += fmt.Sprintf(" ORDER BY id DESC LIMIT %d", limit+1)
+	}
 	rows, err := t.tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, "", err
@@ -220,6 +239,9 @@ func (t *tx) ListIncidents(ctx context.Context, f store.IncidentFilter) ([]*stor
 	if len(out) > limit {
 		out = out[:limit]
 		next = out[limit-1].ID
+		if f.ByRisk {
+			next = "o" + strconv.Itoa(offset+limit)
+		}
 	}
 	return out, next, nil
 }

@@ -20,6 +20,7 @@ var incidentTests = []subtest{
 	{"UpdateStale", testIncidentUpdateStale},
 	{"UpdateUnknown", testIncidentUpdateUnknown},
 	{"ListNewestFirst", testIncidentListOrder},
+	{"ListByRiskAndOpen", testIncidentListByRisk},
 	{"ListFilters", testIncidentListFilters},
 	{"ListPages", testIncidentListPages},
 	{"ListPageSizes", testIncidentListPageSizes},
@@ -431,4 +432,30 @@ func testIncidentListIDs(t *testing.T, s store.Store) {
 	// The order is not part of the contract; the set is.
 	slices.Sort(got)
 	deepEqual(t, "ListIncidentIDs", got, slices.Sorted(slices.Values(ids)))
+}
+
+func testIncidentListByRisk(t *testing.T, s store.Store) {
+	risks := []float64{10, 80, 0, 55.5, 80, 99}
+	var ids []string
+	for i, r := range risks {
+		phase := taxonomy.PhaseDetection
+		if i == 5 {
+			phase = taxonomy.PhaseClosed
+		}
+		inc := newIncident(newID(t), phase, "jailbreak", event.SeverityLow)
+		inc.Risk = r
+		update(t, s, func(tx store.Tx) error { return tx.CreateIncident(t.Context(), inc) })
+		ids = append(ids, inc.ID)
+	}
+	got, pages := listAll(t, s, store.IncidentFilter{ByRisk: true, Open: true, Limit: 2})
+	// Equal risks: the newest first. The closed one (risk 99) is left out.
+	want := []string{ids[4], ids[1], ids[3], ids[0], ids[2]}
+	if !slices.Equal(got, want) || !slices.Equal(pages, []int{2, 2, 1}) {
+		t.Errorf("by risk, open only: %v in pages %v, want %v in pages [2 2 1]", got, pages, want)
+	}
+	err := s.View(t.Context(), func(tx store.Tx) error {
+		_, _, err := tx.ListIncidents(t.Context(), store.IncidentFilter{ByRisk: true, Cursor: "not-an-offset"})
+		return err
+	})
+	wantErr(t, "ListIncidents by risk with a malformed cursor", err, store.ErrInvalid)
 }
