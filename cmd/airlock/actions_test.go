@@ -38,7 +38,12 @@ func TestEveryActionThroughTheAPI(t *testing.T) {
 	data := t.TempDir()
 	primary, backup := echoModel(t, "primary"), echoModel(t, "backup")
 	cfg := t.TempDir() + "/airlock.yaml"
-	writeFile(t, cfg, `gateway:
+	// Playbooks would react to the attack prompts this test sends (the
+	// guard's probe) and block the probing key; here only the actions the
+	// test applies may act.
+	writeFile(t, cfg, `respond:
+  run_playbooks: false
+gateway:
   routes:
     - name: chat
       models: ["*"]

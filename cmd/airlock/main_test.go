@@ -50,6 +50,15 @@ type proc struct {
 	stderr *syncBuffer
 }
 
+// kill ends the server with SIGKILL: no shutdown, no flush.
+func (p *proc) kill(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Wait()
+}
+
 // syncBuffer is a bytes.Buffer the child process writes while the test reads.
 type syncBuffer struct {
 	mu sync.Mutex
@@ -346,8 +355,7 @@ func TestKill9(t *testing.T) {
 		}(w)
 	}
 	time.Sleep(700 * time.Millisecond)
-	srv.cmd.Process.Signal(syscall.SIGKILL)
-	srv.cmd.Wait()
+	srv.kill(t)
 	cancel()
 	wg.Wait()
 	if len(got) < 10 {

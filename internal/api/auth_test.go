@@ -135,6 +135,9 @@ func routes(f fixture) []route {
 		{pattern: "POST /api/v1/policy/actions", path: "/api/v1/policy/actions", need: needWrite, ok: 201,
 			body: static(map[string]any{"kind": "block", "target": map[string]string{"user": "mallory"}, "reason": "test"})},
 		{pattern: "DELETE /api/v1/policy/actions/{id}", need: needWrite, ok: 200, pathFn: f.freshAction},
+		{pattern: "GET /api/v1/incidents/{id}/playbook", path: base + "/playbook", need: needRead, ok: 200},
+		{pattern: "POST /api/v1/incidents/{id}/steps/{step}/approve", path: base + "/steps/block-attacker/approve", need: needWrite, ok: 200,
+			body: static(map[string]any{"approve": true, "note": "go"})},
 	}
 }
 
@@ -308,8 +311,8 @@ func TestAuthorization(t *testing.T) {
 	}
 	// A viewer may write nothing: every write route (including sending
 	// events) refuses it.
-	if writes != 11 || deniedWrites[api.RoleViewer] != writes {
-		t.Errorf("viewer was refused %d of %d writes (want 11 write routes)", deniedWrites[api.RoleViewer], writes)
+	if writes != 12 || deniedWrites[api.RoleViewer] != writes {
+		t.Errorf("viewer was refused %d of %d writes (want 12 write routes)", deniedWrites[api.RoleViewer], writes)
 	}
 
 	// Each refused write is in the audit log as "denied", with who and where.

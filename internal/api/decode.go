@@ -27,6 +27,24 @@ func decodeJSON(r *http.Request, max int64, v any) error {
 	return decodeJSONBytes(data, v)
 }
 
+// decodeJSONOrEmpty is decodeJSON for requests whose body is optional: an
+// empty body leaves v as it is.
+func decodeJSONOrEmpty(r *http.Request, max int64, v any) error {
+	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, max))
+	if err != nil {
+		return decodeJSON(&http.Request{Body: io.NopCloser(io.MultiReader(bytes.NewReader(data), errReader{err}))}, max, v)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	return decodeJSONBytes(data, v)
+}
+
+// errReader fails with err, so that decodeJSON reports a read error once.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
 func decodeJSONBytes(data []byte, v any) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return errorf(http.StatusBadRequest, "bad_json", "request body is empty; send a JSON object")

@@ -10,6 +10,7 @@ import (
 	"github.com/airlock-ir/airlock/internal/event"
 	"github.com/airlock-ir/airlock/internal/metrics"
 	"github.com/airlock-ir/airlock/internal/policy"
+	"github.com/airlock-ir/airlock/internal/respond"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"io"
 	"log/slog"
@@ -99,7 +100,8 @@ func newEnv(tb testing.TB) *env {
 		tb.Fatalf("alerts: %v", err)
 	}
 	h := api.New(st, inc, api.Options{MaxBodyBytes: maxBody, MaxEvidenceBytes: maxEvidence, Policy: pol, Alerts: al, Events: e0.publish,
-		Metrics: promhttp.HandlerFor(metrics.NewRegistry(metrics.Sources{}), promhttp.HandlerOpts{})}, logger)
+		Playbooks: &fakePlaybooks{inc: inc},
+		Metrics:   promhttp.HandlerFor(metrics.NewRegistry(metrics.Sources{}), promhttp.HandlerOpts{})}, logger)
 	srv := httptest.NewServer(h)
 	tb.Cleanup(srv.Close)
 	e := &env{ctx: ctx, srv: srv, st: st, blobDir: blobDir, tok: map[string]string{}, tokRec: map[string]*store.Token{}, policy: pol, alerts: al, events: e0}
@@ -333,4 +335,32 @@ func (e *env) counts(tb testing.TB) counts {
 func (e *env) audit(tb testing.TB, query string) []store.AuditEntry {
 	tb.Helper()
 	return listAll[store.AuditEntry](tb, e, e.admin(), "/api/v1/audit"+query, 500)
+}
+
+// fakePlaybooks stands in for the runner, whose behaviour internal/respond
+// tests: here only the API's side of the routes is under test.
+type fakePlaybooks struct {
+	inc       *incident.Service
+	mu        sync.Mutex
+	decisions []string
+}
+
+func (f *fakePlaybooks) Decide(ctx context.Context, a incident.Actor, id, step string, approve bool, note string) error {
+	if _, err := f.inc.Get(ctx, id); err != nil {
+		return err
+	}
+	if step == "not-waiting" {
+		return fmt.Errorf("%w: step %s", respond.ErrNotWaiting, step)
+	}
+	f.mu.Lock()
+	f.decisions = append(f.decisions, fmt.Sprintf("%s %s %s %v %s", a.Name, id, step, approve, note))
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *fakePlaybooks) View(ctx context.Context, id string) (*respond.PlaybookView, error) {
+	if _, err := f.inc.Get(ctx, id); err != nil {
+		return nil, err
+	}
+	return &respond.PlaybookView{Playbook: "test", Steps: []respond.StepView{{ID: "s1", Status: "waiting"}}}, nil
 }

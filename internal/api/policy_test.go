@@ -664,3 +664,18 @@ func TestPolicyAudit(t *testing.T) {
 		t.Errorf("the responder's audit entries = %+v, want the one add", got)
 	}
 }
+
+// TestStepDecision: the approve route takes an optional body, passes the
+// responder's decision and note on, answers with the playbook, and says 409
+// for a step that is not waiting and 404 for an unknown incident.
+func TestStepDecision(t *testing.T) {
+	e := newEnv(t)
+	inc := e.create(t, nil)
+	path := "/api/v1/incidents/" + inc.ID + "/steps/route-to-known-good/approve"
+	e.do(t, "POST", path, e.responder(), nil).want(t, http.StatusOK)
+	e.do(t, "POST", path, e.responder(), map[string]any{"approve": false, "note": "keep serving v1"}).want(t, http.StatusOK)
+	e.do(t, "POST", "/api/v1/incidents/"+inc.ID+"/steps/not-waiting/approve", e.responder(), nil).want(t, http.StatusConflict)
+	e.do(t, "POST", "/api/v1/incidents/nope/steps/x/approve", e.responder(), nil).want(t, http.StatusNotFound)
+	e.do(t, "POST", path, e.responder(), map[string]any{"approve": "yes"}).want(t, http.StatusBadRequest)
+	e.do(t, "POST", path, e.responder(), map[string]any{"note": strings.Repeat("n", 4001)}).want(t, http.StatusUnprocessableEntity)
+}

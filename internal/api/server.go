@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"github.com/airlock-ir/airlock/internal/respond"
 	"log/slog"
 	"net/http"
 	"time"
@@ -23,7 +24,17 @@ type Options struct {
 	Metrics http.Handler         // Prometheus exposition; /metrics exists only when set
 	Alerts  *alerts.Service      // detector alerts; their routes exist only when set
 	Events  func(event.Event)    // where POST /api/v1/events hands events; the route exists only when set
+	// Playbooks runs incidents' playbooks; its routes exist only when set.
+	Playbooks Playbooks
 }
+
+// Playbooks is what the API needs of the playbook runner.
+type Playbooks interface {
+	Decide(ctx context.Context, a incident.Actor, incidentID, step string, approve bool, note string) error
+	View(ctx context.Context, incidentID string) (*respond.PlaybookView, error)
+}
+
+var _ Playbooks = (*respond.Runner)(nil)
 
 // Server is the HTTP API.
 type Server struct {
@@ -93,6 +104,10 @@ func (s *Server) routes() {
 		s.handle("GET /api/v1/policy", permPolicyRead, s.getPolicy)
 		s.handle("POST /api/v1/policy/actions", permWrite, s.addPolicyAction)
 		s.handle("DELETE /api/v1/policy/actions/{id}", permWrite, s.removePolicyAction)
+	}
+	if s.opts.Playbooks != nil {
+		s.handle("GET /api/v1/incidents/{id}/playbook", permRead, s.getPlaybook)
+		s.handle("POST /api/v1/incidents/{id}/steps/{step}/approve", permWrite, s.decideStep)
 	}
 
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/airlock-ir/airlock/internal/incident"
 	"github.com/airlock-ir/airlock/internal/respond"
+	"github.com/airlock-ir/airlock/internal/respond/playbook"
 	"github.com/airlock-ir/airlock/internal/store"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"io"
@@ -89,6 +91,8 @@ type server struct {
 	alerts     *alerts.Service
 	alertsDone chan struct{} // closed when queued alerts are stored
 	engine     *detect.Engine
+	runner     *respond.Runner
+	responding chan struct{} // closed when the playbook runner has stopped
 	detecting  chan struct{} // closed when the engine has stopped
 }
 
@@ -134,11 +138,37 @@ func startServer(ctx context.Context, dataPath string, cfg config.Config, upstre
 	if err := corr.Load(ctx); err != nil {
 		return nil, err
 	}
+	books, err := playbook.Load(cfg.Respond.PlaybooksDir)
+	if err != nil {
+		return nil, fmt.Errorf("playbooks: %w", err)
+	}
+	var notifier respond.Notifier
+	if len(cfg.Respond.Webhooks) > 0 {
+		notifier = &respond.Webhooks{URLs: cfg.Respond.Webhooks}
+	}
+	s.runner = respond.NewRunner(inc, respond.RunnerOptions{
+		Playbooks:   func() map[string]*playbook.Playbook { return books },
+		Containment: s.policy,
+		Events:      eventLog{path: filepath.Join(dataPath, eventLogFile)},
+		Notifier:    notifier,
+		Owner:       cfg.Respond.Owner,
+		Log:         log,
+	})
+	if cfg.Respond.RunPlaybooks {
+		corr.OnOpen(func(i *incident.Incident) { s.runner.Enqueue(i.ID) })
+	}
 	s.alerts.OnAlert(func(a *store.Alert) {
 		if _, err := corr.Handle(bg, a); err != nil {
 			log.Error("alert not correlated", "alert", a.ID, "type", a.Type, "err", err)
 		}
 	})
+	if cfg.Respond.RunPlaybooks {
+		if err := s.runner.Resume(ctx); err != nil {
+			return nil, err
+		}
+	}
+	s.responding = make(chan struct{})
+	go func() { defer close(s.responding); s.runner.Run(bg) }()
 	s.alertsDone = make(chan struct{})
 	go func() { defer close(s.alertsDone); s.alerts.Run(bg) }()
 
@@ -204,6 +234,7 @@ func startServer(ctx context.Context, dataPath string, cfg config.Config, upstre
 		Policy:           s.policy,
 		Alerts:           s.alerts,
 		Events:           s.events.Publish,
+		Playbooks:        s.runner,
 		Metrics:          promhttp.HandlerFor(metrics.NewRegistry(src), promhttp.HandlerOpts{}),
 	}, log)
 	if s.api, err = listen(apiSrv, cfg.API.Addr, filepath.Join(dataPath, apiAddrFile), cfg, log); err != nil {
@@ -276,6 +307,9 @@ func (s *server) close() error {
 	}
 	if s.alertsDone != nil {
 		<-s.alertsDone
+	}
+	if s.responding != nil {
+		<-s.responding
 	}
 	return s.dir.Close()
 }

@@ -61,6 +61,18 @@ type Respond struct {
 	// Criticality weighs the risk score of alerts about a route or model
 	// (by name), 0.1 to 10; unnamed assets weigh 1.
 	Criticality map[string]float64 `yaml:"criticality,omitempty"`
+	// RunPlaybooks runs each new incident's playbook automatically; false
+	// only correlates (playbook steps can still be approved through the API
+	// once a runner has started them).
+	RunPlaybooks bool `yaml:"run_playbooks"`
+	// Owner is who playbooks hand an incident to when they move it out of
+	// detection and nobody owns it yet.
+	Owner string `yaml:"owner"`
+	// PlaybooksDir holds YAML playbooks that override the built-in ones (by
+	// name or by incident type).
+	PlaybooksDir string `yaml:"playbooks_dir"`
+	// Webhooks are the notification channels of notify steps: name → URL.
+	Webhooks map[string]string `yaml:"webhooks,omitempty"`
 }
 
 // API configures the HTTP API listener.
@@ -118,7 +130,9 @@ func Default() Config {
 			UpstreamTimeout: Duration(120 * time.Second),
 		},
 		Respond: Respond{
-			Window: Duration(time.Hour),
+			Window:       Duration(time.Hour),
+			Owner:        "on-call",
+			RunPlaybooks: true,
 		},
 		Evidence: Evidence{
 			MaxBytes: GiB,
@@ -164,6 +178,17 @@ func (c Config) Validate() error {
 	}
 	if len(c.Respond.Criticality) > 1000 {
 		add("respond.criticality", "%d entries, more than 1000", len(c.Respond.Criticality))
+	}
+	if len(c.Respond.Owner) > 200 || !utf8.ValidString(c.Respond.Owner) {
+		add("respond.owner", "want at most 200 bytes of UTF-8")
+	}
+	if len(c.Respond.Webhooks) > 100 {
+		add("respond.webhooks", "%d entries, more than 100", len(c.Respond.Webhooks))
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Respond.Webhooks)) {
+		if msg := checkURL(c.Respond.Webhooks[name]); msg != "" {
+			add("respond.webhooks."+name, "%s", strings.Replace(msg, "base URL such as http://127.0.0.1:11434/v1", "URL such as https://hooks.example.com/airlock", 1))
+		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.Respond.Criticality)) {
 		if v := c.Respond.Criticality[name]; !(v >= 0.1 && v <= 10) {

@@ -44,7 +44,7 @@ var goodWant = map[string]func() Config{
 					},
 				}},
 			},
-			Respond:  Respond{Window: Duration(time.Hour)},
+			Respond:  Respond{Window: Duration(time.Hour), Owner: "on-call", RunPlaybooks: true},
 			Evidence: Evidence{MaxBytes: 500e9},
 			Log:      Log{Level: "debug", Format: "json"},
 		}
@@ -285,8 +285,9 @@ func TestDefaultIsValid(t *testing.T) {
 
 func TestValidateReportsEverything(t *testing.T) {
 	c := Config{
-		API:      API{Addr: "x", MaxBodyBytes: 64*MiB + 1, ReadHeaderTimeout: -1},
-		Respond:  Respond{Window: Duration(30 * time.Second), Criticality: map[string]float64{"support": 11, "chat": 2}},
+		API: API{Addr: "x", MaxBodyBytes: 64*MiB + 1, ReadHeaderTimeout: -1},
+		Respond: Respond{Window: Duration(30 * time.Second), Criticality: map[string]float64{"support": 11, "chat": 2},
+			Webhooks: map[string]string{"default": "ftp://x", "ops": "https://hooks.example.com/a"}},
 		Evidence: Evidence{MaxBytes: TiB + 1},
 		Log:      Log{Level: "Info", Format: ""},
 	}
@@ -303,6 +304,7 @@ func TestValidateReportsEverything(t *testing.T) {
 		`gateway.max_body_bytes: 0 is out of range: want 1KiB to 64MiB`,
 		`gateway.upstream_timeout: must be greater than 0, got 0s`,
 		`respond.window: 30s is out of range: want 1m to 168h`,
+		`respond.webhooks.default: "ftp://x" is not an http(s) URL such as https://hooks.example.com/airlock`,
 		`respond.criticality.support: 11 is out of range: want 0.1 to 10`,
 		`evidence.max_bytes: 1099511627777 is out of range: want 1 byte to 1TiB`,
 		`log.level: unknown level "Info": want debug, info, warn or error`,

@@ -9,15 +9,19 @@ import (
 )
 
 // Entities returns who and what an event is about: its API key (hash),
-// user, IP and model, those that are set, each cleaned to a valid entity
-// value (valid UTF-8, at most event.MaxEntityValue bytes).
+// user, IP, route, model and model version, those that are set, each
+// cleaned to a valid entity value (valid UTF-8, at most
+// event.MaxEntityValue bytes). The route and version are where a playbook
+// applies route-wide measures and what drift and rollback concern.
 func Entities(ev *event.Event) []event.Entity {
-	out := make([]event.Entity, 0, 4)
+	out := make([]event.Entity, 0, 6)
 	for _, e := range [...]event.Entity{
 		{Kind: event.EntityAPIKey, Value: ev.APIKeyHash},
 		{Kind: event.EntityUser, Value: ev.User},
 		{Kind: event.EntityIP, Value: ev.IP},
+		{Kind: event.EntityRoute, Value: ev.Route},
 		{Kind: event.EntityModel, Value: ev.Model},
+		{Kind: event.EntityModelVersion, Value: ev.ModelVersion},
 	} {
 		if e.Value = EntityValue(e.Value); e.Value != "" {
 			out = append(out, e)
