@@ -1,7 +1,8 @@
 // Package main is the detection benchmark: it generates a stream of gateway
 // events from many callers (ordinary traffic with attacks mixed in), runs
 // them through the detection engine with every stream detector (extraction,
-// anomaly, leakage and user rules; not promptinject), and prints throughput
+// anomaly, leakage, drift, credential, threat intelligence with 10,000
+// indicators, and user rules; not promptinject), and prints throughput
 // per CPU-second, peak memory and the alerts raised.
 //
 //	go run ./bench/detect -json
@@ -20,6 +21,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/airlock-ir/airlock/internal/detect/credential"
+	"github.com/airlock-ir/airlock/internal/detect/drift"
+	"github.com/airlock-ir/airlock/internal/detect/intelmatch"
+	"github.com/airlock-ir/airlock/internal/event"
+	"github.com/airlock-ir/airlock/internal/intel"
 	"log"
 	"math"
 	"math/rand/v2"
@@ -37,7 +43,6 @@ import (
 	"github.com/airlock-ir/airlock/internal/detect/extraction"
 	"github.com/airlock-ir/airlock/internal/detect/leakage"
 	"github.com/airlock-ir/airlock/internal/detect/rules"
-	"github.com/airlock-ir/airlock/internal/event"
 )
 
 type result struct {
@@ -235,10 +240,27 @@ func detectors() []detect.Detector {
 	if err != nil {
 		log.Fatal(err)
 	}
+	dr, err := drift.New(drift.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// A feed of hostile addresses and signatures that ordinary traffic
+	// does not match: the cost of looking every event up.
+	var inds []intel.Indicator
+	for i := range 10_000 {
+		inds = append(inds, intel.Indicator{ID: fmt.Sprint("ip", i), Type: intel.TypeIP, Value: fmt.Sprintf("198.18.%d.%d", i/250, i%250+1), Severity: event.SeverityHigh, Confidence: 0.9})
+	}
+	for i := range 200 {
+		inds = append(inds, intel.Indicator{ID: fmt.Sprint("sig", i), Type: intel.TypePromptSignature, Value: fmt.Sprintf("known attack phrase number %d", i), Severity: event.SeverityHigh, Confidence: 0.9})
+	}
+	set := intel.NewSet(inds)
 	return []detect.Detector{
 		extraction.New(extraction.Config{}),
 		anomaly.New(anomaly.Config{}),
 		leak,
+		dr,
+		credential.New(credential.Config{}),
+		intelmatch.New(func() *intel.Set { return set }),
 		rules.New(rs, rules.Options{}),
 	}
 }

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"github.com/airlock-ir/airlock/internal/containment"
 	"github.com/airlock-ir/airlock/internal/event"
 	"github.com/airlock-ir/airlock/internal/policy"
@@ -54,6 +55,9 @@ type fixture struct {
 	// DELETE has something to remove.
 	freshAction func() string
 	alertID     string
+	// freshFeed imports an intel feed and returns its path, so each DELETE
+	// has one to remove.
+	freshFeed func() string
 }
 
 func newFixture(t *testing.T, e *env) fixture {
@@ -80,6 +84,15 @@ func newFixture(t *testing.T, e *env) fixture {
 			t.Fatalf("fixture action: %v", err)
 		}
 		return "/api/v1/policy/actions/" + act.ID
+	}
+	n := 0
+	f.freshFeed = func() string {
+		n++
+		name := fmt.Sprintf("fixture-%d", n)
+		if _, err := e.intel.Import(context.Background(), "fixture", name, "csv", strings.NewReader("type,value\nip,198.51.100.7\n")); err != nil {
+			t.Fatalf("fixture feed: %v", err)
+		}
+		return "/api/v1/intel/feeds/" + name
 	}
 	return f
 }
@@ -135,6 +148,11 @@ func routes(f fixture) []route {
 		{pattern: "POST /api/v1/policy/actions", path: "/api/v1/policy/actions", need: needWrite, ok: 201,
 			body: static(map[string]any{"kind": "block", "target": map[string]string{"user": "mallory"}, "reason": "test"})},
 		{pattern: "DELETE /api/v1/policy/actions/{id}", need: needWrite, ok: 200, pathFn: f.freshAction},
+		{pattern: "GET /api/v1/intel", path: "/api/v1/intel", need: needRead, ok: 200},
+		{pattern: "GET /api/v1/intel/indicators", path: "/api/v1/intel/indicators", need: needRead, ok: 200},
+		{pattern: "PUT /api/v1/intel/feeds/{name}", path: "/api/v1/intel/feeds/abuse", need: needWrite, ok: 200,
+			body: static("type,value,severity\nip,203.0.113.66,high\ncidr,198.51.100.0/24,medium\n"), contentType: "text/csv"},
+		{pattern: "DELETE /api/v1/intel/feeds/{name}", need: needWrite, ok: 200, pathFn: f.freshFeed},
 		{pattern: "GET /api/v1/incidents/{id}/playbook", path: base + "/playbook", need: needRead, ok: 200},
 		{pattern: "POST /api/v1/incidents/{id}/steps/{step}/approve", path: base + "/steps/block-attacker/approve", need: needWrite, ok: 200,
 			body: static(map[string]any{"approve": true, "note": "go"})},
@@ -311,8 +329,8 @@ func TestAuthorization(t *testing.T) {
 	}
 	// A viewer may write nothing: every write route (including sending
 	// events) refuses it.
-	if writes != 12 || deniedWrites[api.RoleViewer] != writes {
-		t.Errorf("viewer was refused %d of %d writes (want 12 write routes)", deniedWrites[api.RoleViewer], writes)
+	if writes != 14 || deniedWrites[api.RoleViewer] != writes {
+		t.Errorf("viewer was refused %d of %d writes (want 14 write routes)", deniedWrites[api.RoleViewer], writes)
 	}
 
 	// Each refused write is in the audit log as "denied", with who and where.

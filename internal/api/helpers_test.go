@@ -8,6 +8,7 @@ import (
 	"github.com/airlock-ir/airlock/internal/alerts"
 	"github.com/airlock-ir/airlock/internal/containment"
 	"github.com/airlock-ir/airlock/internal/event"
+	"github.com/airlock-ir/airlock/internal/intel"
 	"github.com/airlock-ir/airlock/internal/metrics"
 	"github.com/airlock-ir/airlock/internal/policy"
 	"github.com/airlock-ir/airlock/internal/respond"
@@ -54,6 +55,7 @@ type env struct {
 	policy  *containment.Service
 	alerts  *alerts.Service
 	events  *published
+	intel   *intel.Service
 }
 
 // published keeps what POST /api/v1/events handed on.
@@ -99,12 +101,16 @@ func newEnv(tb testing.TB) *env {
 	if err != nil {
 		tb.Fatalf("alerts: %v", err)
 	}
+	iv, err := intel.NewService(ctx, st)
+	if err != nil {
+		tb.Fatalf("intel: %v", err)
+	}
 	h := api.New(st, inc, api.Options{MaxBodyBytes: maxBody, MaxEvidenceBytes: maxEvidence, Policy: pol, Alerts: al, Events: e0.publish,
-		Playbooks: &fakePlaybooks{inc: inc},
-		Metrics:   promhttp.HandlerFor(metrics.NewRegistry(metrics.Sources{}), promhttp.HandlerOpts{})}, logger)
+		Playbooks: &fakePlaybooks{inc: inc}, Intel: iv,
+		Metrics: promhttp.HandlerFor(metrics.NewRegistry(metrics.Sources{}), promhttp.HandlerOpts{})}, logger)
 	srv := httptest.NewServer(h)
 	tb.Cleanup(srv.Close)
-	e := &env{ctx: ctx, srv: srv, st: st, blobDir: blobDir, tok: map[string]string{}, tokRec: map[string]*store.Token{}, policy: pol, alerts: al, events: e0}
+	e := &env{ctx: ctx, srv: srv, st: st, blobDir: blobDir, tok: map[string]string{}, tokRec: map[string]*store.Token{}, policy: pol, alerts: al, events: e0, intel: iv}
 	for _, role := range api.Roles {
 		secret, rec, err := api.CreateToken(ctx, st, tokenNames[role], role, "test")
 		if err != nil {

@@ -679,3 +679,39 @@ func TestStepDecision(t *testing.T) {
 	e.do(t, "POST", path, e.responder(), map[string]any{"approve": "yes"}).want(t, http.StatusBadRequest)
 	e.do(t, "POST", path, e.responder(), map[string]any{"note": strings.Repeat("n", 4001)}).want(t, http.StatusUnprocessableEntity)
 }
+
+// TestIntelFeeds: a feed is imported, listed and replaced by name; a
+// malformed one is refused with each problem's line and changes nothing.
+func TestIntelFeeds(t *testing.T) {
+	e := newEnv(t)
+	csv := "type,value,severity,description\nip,203.0.113.66,high,scanner\nprompt_signature,exfiltrate the vault contents,critical,known jailbreak\n"
+	e.do(t, "PUT", "/api/v1/intel/feeds/abuse", e.responder(), csv, header{"Content-Type", "text/csv"}).want(t, http.StatusOK)
+	var list struct {
+		Feeds      []struct{ Name string; Count int }
+		Indicators int
+	}
+	e.do(t, "GET", "/api/v1/intel", e.viewer(), nil).want(t, http.StatusOK).decode(t, &list)
+	if len(list.Feeds) != 1 || list.Feeds[0].Count != 2 || list.Indicators != 2 {
+		t.Fatalf("after import: %+v", list)
+	}
+	bad := "type,value\nip,not-an-ip\nsha256,abc\nprompt_signature,short\n"
+	res := e.do(t, "PUT", "/api/v1/intel/feeds/abuse", e.responder(), bad, header{"Content-Type", "text/csv"}).want(t, http.StatusUnprocessableEntity)
+	if len(res.err.Details) != 3 || !strings.HasPrefix(res.err.Details[0], "abuse:2: ") || !strings.HasPrefix(res.err.Details[2], "abuse:4: ") {
+		t.Errorf("details %q: want one per bad line, as file:line: reason", res.err.Details)
+	}
+	e.do(t, "GET", "/api/v1/intel", e.viewer(), nil).want(t, http.StatusOK).decode(t, &list)
+	if list.Indicators != 2 {
+		t.Errorf("a refused feed changed what is in force: %+v", list)
+	}
+	e.do(t, "PUT", "/api/v1/intel/feeds/Bad%20Name", e.responder(), csv).want(t, http.StatusUnprocessableEntity)
+	e.do(t, "DELETE", "/api/v1/intel/feeds/nope", e.responder(), nil).want(t, http.StatusNotFound)
+	stix := `{"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects": [{"type": "indicator", "spec_version": "2.1",
+		"id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+		"pattern": "[ipv4-addr:value = '198.51.100.0/24']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"}]}`
+	e.do(t, "PUT", "/api/v1/intel/feeds/stix-feed", e.responder(), stix, header{"Content-Type", "application/json"}).want(t, http.StatusOK)
+	var inds struct{ Items []struct{ Type, Value string } }
+	e.do(t, "GET", "/api/v1/intel/indicators?feed=stix-feed", e.viewer(), nil).want(t, http.StatusOK).decode(t, &inds)
+	if len(inds.Items) != 1 || inds.Items[0].Type != "cidr" || inds.Items[0].Value != "198.51.100.0/24" {
+		t.Errorf("STIX feed indicators %+v", inds.Items)
+	}
+}

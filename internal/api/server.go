@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"github.com/airlock-ir/airlock/internal/intel"
 	"github.com/airlock-ir/airlock/internal/respond"
 	"log/slog"
 	"net/http"
@@ -26,6 +27,8 @@ type Options struct {
 	Events  func(event.Event)    // where POST /api/v1/events hands events; the route exists only when set
 	// Playbooks runs incidents' playbooks; its routes exist only when set.
 	Playbooks Playbooks
+	// Intel keeps threat-intelligence feeds; its routes exist only when set.
+	Intel *intel.Service
 }
 
 // Playbooks is what the API needs of the playbook runner.
@@ -104,6 +107,12 @@ func (s *Server) routes() {
 		s.handle("GET /api/v1/policy", permPolicyRead, s.getPolicy)
 		s.handle("POST /api/v1/policy/actions", permWrite, s.addPolicyAction)
 		s.handle("DELETE /api/v1/policy/actions/{id}", permWrite, s.removePolicyAction)
+	}
+	if s.opts.Intel != nil {
+		s.handle("GET /api/v1/intel", permRead, s.listIntel)
+		s.handle("GET /api/v1/intel/indicators", permRead, s.listIndicators)
+		s.handle("PUT /api/v1/intel/feeds/{name}", permWrite, s.importFeed)
+		s.handle("DELETE /api/v1/intel/feeds/{name}", permWrite, s.deleteFeed)
 	}
 	if s.opts.Playbooks != nil {
 		s.handle("GET /api/v1/incidents/{id}/playbook", permRead, s.getPlaybook)

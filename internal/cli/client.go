@@ -57,10 +57,15 @@ type apiError struct {
 
 func (e *apiError) Error() string {
 	msg := fmt.Sprintf("%s (HTTP %d)", e.Message, e.Status)
-	if len(e.Details) > 0 && e.Code == "unmet_criteria" {
+	switch {
+	case len(e.Details) > 0 && e.Code == "unmet_criteria":
 		msg = fmt.Sprintf("refused (HTTP %d): unmet criteria:", e.Status)
 		for _, d := range e.Details {
 			msg += "\n  - " + d
+		}
+	case len(e.Details) > 0 && e.Code == "invalid_feed":
+		for _, d := range e.Details {
+			msg += "\n  " + d
 		}
 	}
 	return msg

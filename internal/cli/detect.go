@@ -5,6 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/airlock-ir/airlock/internal/detect/credential"
+	"github.com/airlock-ir/airlock/internal/detect/drift"
+	"github.com/airlock-ir/airlock/internal/detect/intelmatch"
+	"github.com/airlock-ir/airlock/internal/detect/modelevents"
+	"github.com/airlock-ir/airlock/internal/intel"
 	"io"
 	"log/slog"
 	"os"
@@ -26,10 +31,10 @@ import (
 
 // streamDetectors is every detector that reads the event stream. A rule
 // file, when given, is loaded (and may be watched by the caller).
-func streamDetectors(cfg config.Detect) ([]detect.Detector, *rules.Detector, error) {
-	leak, err := leakage.New(leakage.Config{})
+func streamDetectors(cfg config.Detect, intelSet func() *intel.Set) ([]detect.Detector, *rules.Detector, error) {
+	leak, err := leakage.New(leakage.Config{Canaries: cfg.Canaries, SystemPromptFragments: cfg.SystemPrompts})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("detect: %w", err)
 	}
 	var rs *rules.RuleSet
 	if cfg.RulesFile != "" {
@@ -37,14 +42,35 @@ func streamDetectors(cfg config.Detect) ([]detect.Detector, *rules.Detector, err
 			return nil, nil, err
 		}
 	}
+	dr, err := drift.New(drift.Config{Golden: goldenPrompts(cfg.Golden)})
+	if err != nil {
+		return nil, nil, err
+	}
 	user := rules.New(rs, rules.Options{})
-	return []detect.Detector{
+	dets := []detect.Detector{
 		promptattack.New(promptinject.Default(), promptattack.Options{Classifier: cfg.PromptClassifier}),
 		extraction.New(extraction.Config{}),
 		anomaly.New(anomaly.Config{}),
 		leak,
+		dr,
+		modelevents.Detector{},
+		credential.New(credential.Config{Established: cfg.Credential.Established, EstablishedFor: time.Duration(cfg.Credential.EstablishedFor)}),
 		user,
-	}, user, nil
+	}
+	if intelSet != nil {
+		dets = append(dets, intelmatch.New(intelSet))
+	}
+	return dets, user, nil
+}
+
+// goldenPrompts converts the configuration's golden prompts.
+func goldenPrompts(g config.Golden) []drift.Golden {
+	out := make([]drift.Golden, len(g.Prompts))
+	for i, p := range g.Prompts {
+		out[i] = drift.Golden{ID: p.ID, Model: p.Model, Prompt: p.Prompt, Expected: p.Expected,
+			ExpectedSHA256: p.ExpectedSHA256, Match: drift.Match(p.Match), MinSimilarity: p.MinSimilarity}
+	}
+	return out
 }
 
 // collected is a Sink that keeps alerts in order.
@@ -84,7 +110,7 @@ func runDetect(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer f.Close()
-	dets, _, err := streamDetectors(config.Detect{RulesFile: *rulesFile, PromptClassifier: *classifier})
+	dets, _, err := streamDetectors(config.Detect{RulesFile: *rulesFile, PromptClassifier: *classifier}, nil)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"github.com/airlock-ir/airlock/internal/incident"
+	"github.com/airlock-ir/airlock/internal/intel"
+	"github.com/airlock-ir/airlock/internal/registry"
 	"github.com/airlock-ir/airlock/internal/respond"
 	"github.com/airlock-ir/airlock/internal/respond/playbook"
 	"github.com/airlock-ir/airlock/internal/store"
@@ -92,6 +94,8 @@ type server struct {
 	alertsDone chan struct{} // closed when queued alerts are stored
 	engine     *detect.Engine
 	runner     *respond.Runner
+	intel      *intel.Service
+	monitoring chan struct{} // closed when the registry monitor has stopped
 	responding chan struct{} // closed when the playbook runner has stopped
 	detecting  chan struct{} // closed when the engine has stopped
 }
@@ -172,7 +176,15 @@ func startServer(ctx context.Context, dataPath string, cfg config.Config, upstre
 	s.alertsDone = make(chan struct{})
 	go func() { defer close(s.alertsDone); s.alerts.Run(bg) }()
 
-	dets, userRules, err := streamDetectors(cfg.Detect)
+	// Deployed model versions are re-verified on a schedule; a change is an
+	// alert, and registry events go to the detectors.
+	mon := &registry.Monitor{Store: dir.store, Interval: time.Hour, Publish: s.events.Publish, Alert: s.alerts.Raise, Log: log}
+	s.monitoring = make(chan struct{})
+	go func() { defer close(s.monitoring); mon.Run(bg) }()
+	if s.intel, err = intel.NewService(ctx, dir.store); err != nil {
+		return nil, err
+	}
+	dets, userRules, err := streamDetectors(cfg.Detect, s.intel.Set)
 	if err != nil {
 		return nil, err
 	}
@@ -204,6 +216,9 @@ func startServer(ctx context.Context, dataPath string, cfg config.Config, upstre
 			s.policy.RecordCaptures(context.Background(), captures.C(), 5*time.Second)
 		}()
 		s.gw = gw
+		if len(cfg.Detect.Golden.Prompts) > 0 {
+			go runGolden(bg, gw, cfg.Detect.Golden, s.events.Publish, log)
+		}
 		if s.gateway, err = listen(gw, cfg.Gateway.Addr, filepath.Join(dataPath, gatewayAddrFile), cfg, log); err != nil {
 			return nil, fmt.Errorf("gateway: %w", err)
 		}
@@ -235,6 +250,7 @@ func startServer(ctx context.Context, dataPath string, cfg config.Config, upstre
 		Alerts:           s.alerts,
 		Events:           s.events.Publish,
 		Playbooks:        s.runner,
+		Intel:            s.intel,
 		Metrics:          promhttp.HandlerFor(metrics.NewRegistry(src), promhttp.HandlerOpts{}),
 	}, log)
 	if s.api, err = listen(apiSrv, cfg.API.Addr, filepath.Join(dataPath, apiAddrFile), cfg, log); err != nil {
@@ -310,6 +326,9 @@ func (s *server) close() error {
 	}
 	if s.responding != nil {
 		<-s.responding
+	}
+	if s.monitoring != nil {
+		<-s.monitoring
 	}
 	return s.dir.Close()
 }

@@ -89,6 +89,42 @@ type Detect struct {
 	// PromptClassifier also raises alerts for prompt-attack verdicts the
 	// classifier made without a signature rule (docs/promptinject.md).
 	PromptClassifier bool `yaml:"prompt_classifier,omitempty"`
+	// Canaries are unique strings planted in system prompts or documents:
+	// one in an output proves a leak.
+	Canaries []string `yaml:"canaries,omitempty"`
+	// SystemPrompts are, per route, passages of its system prompt that
+	// must never appear in its output.
+	SystemPrompts map[string][]string `yaml:"system_prompts,omitempty"`
+	// Credential tunes when a key counts as established for the
+	// stolen-key signal.
+	Credential Credential `yaml:"credential,omitempty"`
+	// Golden prompts are asked through the gateway on a schedule; their
+	// answers must stay consistent (docs/detectors.md#drift-and-model-integrity).
+	Golden Golden `yaml:"golden,omitempty"`
+}
+
+// Credential: a key is judged once it has made Established requests over
+// at least EstablishedFor; zero values mean 20 and 10m.
+type Credential struct {
+	Established    int      `yaml:"established,omitempty"`
+	EstablishedFor Duration `yaml:"established_for,omitempty"`
+}
+
+// Golden schedules golden prompts.
+type Golden struct {
+	Interval Duration       `yaml:"interval,omitempty"` // default 10m
+	Prompts  []GoldenPrompt `yaml:"prompts,omitempty"`
+}
+
+// GoldenPrompt is one prompt whose answer must not change.
+type GoldenPrompt struct {
+	ID             string  `yaml:"id"`
+	Model          string  `yaml:"model"` // the model name sent, which picks the route
+	Prompt         string  `yaml:"prompt"`
+	Expected       string  `yaml:"expected,omitempty"`
+	ExpectedSHA256 string  `yaml:"expected_sha256,omitempty"`
+	Match          string  `yaml:"match,omitempty"` // exact, contains or similarity
+	MinSimilarity  float64 `yaml:"min_similarity,omitempty"`
 }
 
 // Evidence configures the evidence store.
@@ -173,6 +209,26 @@ func (c Config) Validate() error {
 		add("api.shutdown_timeout", "must be greater than 0, got %s", d)
 	}
 	c.validateGateway(add)
+	if g := c.Detect.Golden; len(g.Prompts) > 0 && (g.Interval != 0 && g.Interval < Duration(time.Second) || g.Interval > Duration(24*time.Hour)) {
+		add("detect.golden.interval", "%s is out of range: want 1s to 24h", g.Interval)
+	}
+	if cr := c.Detect.Credential; cr.Established < 0 || cr.Established > 1_000_000 || cr.EstablishedFor < 0 || cr.EstablishedFor > Duration(90*24*time.Hour) {
+		add("detect.credential", "established must be 0 to 1000000 and established_for 0 to 2160h")
+	}
+	if n := len(c.Detect.Golden.Prompts); n > 1000 {
+		add("detect.golden.prompts", "%d prompts, more than 1000", n)
+	}
+	golden := map[string]bool{}
+	for i, p := range c.Detect.Golden.Prompts {
+		key := fmt.Sprintf("detect.golden.prompts[%d]", i)
+		if p.ID == "" || golden[p.ID] {
+			add(key+".id", "each golden prompt needs a unique id")
+		}
+		golden[p.ID] = true
+		if strings.TrimSpace(p.Prompt) == "" || strings.TrimSpace(p.Model) == "" {
+			add(key, "model and prompt are required")
+		}
+	}
 	if w := c.Respond.Window; w < Duration(time.Minute) || w > Duration(7*24*time.Hour) {
 		add("respond.window", "%s is out of range: want 1m to 168h", w)
 	}

@@ -219,12 +219,13 @@ type stepState struct {
 	status  string
 	ref     string
 	attempt int
+	auto    bool // the last record says it ran without a person
 }
 
-// states reads the playbook's step records from the incident's timeline;
-// the last record of each step wins.
-func (r *Runner) states(ctx context.Context, id, pb string) (map[string]stepState, error) {
-	out := map[string]stepState{}
+// records reads the playbook's step records from the incident's
+// timeline, oldest first.
+func (r *Runner) records(ctx context.Context, id, pb string) ([]incident.StepRecord, error) {
+	var out []incident.StepRecord
 	var after int64
 	for {
 		page, err := r.inc.Timeline(ctx, id, after, 1000)
@@ -233,24 +234,33 @@ func (r *Runner) states(ctx context.Context, id, pb string) (map[string]stepStat
 		}
 		for _, e := range page {
 			after = e.Seq
-			if e.Kind != incident.KindPlaybookStep {
-				continue
-			}
 			var rec incident.StepRecord
-			if json.Unmarshal(e.Body, &rec) != nil || rec.Playbook != pb {
-				continue
+			if e.Kind == incident.KindPlaybookStep && json.Unmarshal(e.Body, &rec) == nil && rec.Playbook == pb {
+				out = append(out, rec)
 			}
-			prev := out[rec.Step]
-			st := stepState{status: rec.Status, ref: rec.Ref, attempt: rec.Attempt}
-			if st.ref == "" {
-				st.ref = prev.ref
-			}
-			out[rec.Step] = st
 		}
 		if len(page) < 1000 {
 			return out, nil
 		}
 	}
+}
+
+// states is where each step stands: its last record wins, keeping the
+// last reference any record gave.
+func (r *Runner) states(ctx context.Context, id, pb string) (map[string]stepState, error) {
+	recs, err := r.records(ctx, id, pb)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]stepState{}
+	for _, rec := range recs {
+		st := stepState{status: rec.Status, ref: rec.Ref, attempt: rec.Attempt, auto: rec.Auto}
+		if st.ref == "" {
+			st.ref = out[rec.Step].ref
+		}
+		out[rec.Step] = st
+	}
+	return out, nil
 }
 
 // Advance runs the incident's playbook from where its timeline says it
@@ -729,17 +739,13 @@ func (r *Runner) View(ctx context.Context, id string) (*PlaybookView, error) {
 	if err != nil {
 		return nil, err
 	}
-	autos, err := r.automatic(ctx, id, pb.Name)
-	if err != nil {
-		return nil, err
-	}
 	v := &PlaybookView{Playbook: pb.Name, Steps: []StepView{}}
 	for _, s := range pb.Steps {
 		st := states[s.ID]
 		v.Steps = append(v.Steps, StepView{ID: s.ID, Title: s.Title, Kind: string(s.Kind), Mode: string(s.Mode), Status: st.status, Ref: st.ref})
 		if st.status == StatusDone || st.status == StatusFailed || st.status == StatusAssigned {
 			v.Executed++
-			if autos[s.ID] {
+			if st.auto {
 				v.Automatic++
 			}
 		}
@@ -748,27 +754,4 @@ func (r *Runner) View(ctx context.Context, id string) (*PlaybookView, error) {
 		v.AutomationRate = float64(v.Automatic) / float64(v.Executed)
 	}
 	return v, nil
-}
-
-// automatic reports, per step, whether its final record says it ran
-// without a person.
-func (r *Runner) automatic(ctx context.Context, id, pb string) (map[string]bool, error) {
-	out := map[string]bool{}
-	var after int64
-	for {
-		page, err := r.inc.Timeline(ctx, id, after, 1000)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range page {
-			after = e.Seq
-			var rec incident.StepRecord
-			if e.Kind == incident.KindPlaybookStep && json.Unmarshal(e.Body, &rec) == nil && rec.Playbook == pb {
-				out[rec.Step] = rec.Auto
-			}
-		}
-		if len(page) < 1000 {
-			return out, nil
-		}
-	}
 }

@@ -246,3 +246,21 @@ type Suppression struct {
 	CreatedBy   string    `json:"created_by"`
 	Note        string    `json:"note"`
 }
+
+// IntelFeed is one imported threat-intelligence feed.
+type IntelFeed struct {
+	Name       string    `json:"name"`
+	ImportedAt time.Time `json:"imported_at"`
+	ImportedBy string    `json:"imported_by"`
+	SHA256     string    `json:"sha256"` // of the file as imported
+	Count      int       `json:"count"`
+}
+
+// IntelIndicator is one indicator of a feed, as stored.
+type IntelIndicator struct {
+	Feed  string          `json:"feed"`
+	Seq   int             `json:"seq"`
+	Type  string          `json:"type"`
+	Value string          `json:"value"`
+	Doc   json.RawMessage `json:"doc"`
+}

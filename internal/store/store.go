@@ -82,7 +82,30 @@ type Tx interface {
 	DeleteSuppression(ctx context.Context, fingerprint string) error
 	ListSuppressions(ctx context.Context) ([]*Suppression, error)
 
+	// Threat-intelligence feeds: indicators are opaque JSON documents with
+	// their type and value indexed. ReplaceIntelFeed swaps a feed's
+	// indicators for new ones (the feed is created if new).
+	ReplaceIntelFeed(ctx context.Context, f *IntelFeed, indicators []IntelIndicator) error
+	DeleteIntelFeed(ctx context.Context, name string) error // ErrNotFound if absent
+	ListIntelFeeds(ctx context.Context) ([]*IntelFeed, error)
+	// ListIntelIndicators returns one feed's indicators ("": every feed),
+	// in import order, a page at a time.
+	ListIntelIndicators(ctx context.Context, feed string, limit int, cursor string) ([]IntelIndicator, string, error)
+
 	// ReplaceTechniques swaps the imported ATLAS catalogue for a new one.
 	ReplaceTechniques(ctx context.Context, version string, ts []Technique) error
 	ListTechniques(ctx context.Context) (version string, ts []Technique, err error)
+
+	// Model versions are keyed by name and version: creating one that
+	// exists is ErrConflict. UpdateModelVersion has UpdateIncident's
+	// versioning (on Revision) and also refuses, with ErrConflict, an
+	// update that changes the manifest digest: content is immutable.
+	CreateModelVersion(ctx context.Context, mv *ModelVersion) error
+	GetModelVersion(ctx context.Context, name, version string) (*ModelVersion, error)
+	UpdateModelVersion(ctx context.Context, mv *ModelVersion) error
+	ListModelVersions(ctx context.Context, f ModelVersionFilter) ([]*ModelVersion, error)
+	// AppendModelEvent assigns e.Seq. ListModelEvents returns a version's
+	// history oldest first.
+	AppendModelEvent(ctx context.Context, e *ModelEvent) error
+	ListModelEvents(ctx context.Context, name, version string) ([]*ModelEvent, error)
 }

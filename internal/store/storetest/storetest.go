@@ -44,6 +44,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ATLAS", atlasTests},
 		{"Policy", policyTests},
 		{"Alerts", alertTests},
+		{"Registry", registryTests},
+		{"Intel", intelTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, g := range groups {

@@ -1,0 +1,161 @@
+// Package credential watches how API keys are used and raises an alert
+// when an established key turns up from a network it has never been used
+// from: the sign of a stolen or leaked key. State is per key, bounded.
+package credential
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/airlock-ir/airlock/internal/detect"
+	"github.com/airlock-ir/airlock/internal/event"
+)
+
+// Name is the detector's name in alerts.
+const Name = "credential"
+
+// RuleNewNetwork is raised for an established key used from a new network.
+const RuleNewNetwork = "credential.new_network"
+
+// Config tunes the detector; the zero value means the defaults.
+type Config struct {
+	// Established: a key is judged once it has made this many requests
+	// over at least EstablishedFor [20 requests, 10m]. Before that every
+	// network it uses is learned as its own.
+	Established    int
+	EstablishedFor time.Duration
+	// MaxNetworks a key is remembered from [16]; the least recently used
+	// is forgotten first.
+	MaxNetworks int
+	// Concurrent: use from the old network this recently, while the new
+	// one appears, makes the alert high severity [5m].
+	Concurrent time.Duration
+	MaxKeys    int           // [200,000]
+	TTL        time.Duration // a key idle this long is forgotten [30 days]
+}
+
+func (c Config) withDefaults() Config {
+	if c.Established <= 0 {
+		c.Established = 20
+	}
+	if c.EstablishedFor <= 0 {
+		c.EstablishedFor = 10 * time.Minute
+	}
+	if c.MaxNetworks <= 0 {
+		c.MaxNetworks = 16
+	}
+	if c.Concurrent <= 0 {
+		c.Concurrent = 5 * time.Minute
+	}
+	if c.MaxKeys <= 0 {
+		c.MaxKeys = 200_000
+	}
+	if c.TTL <= 0 {
+		c.TTL = 30 * 24 * time.Hour
+	}
+	return c
+}
+
+type network struct {
+	prefix   netip.Prefix
+	lastSeen time.Time
+}
+
+type keyState struct {
+	first    time.Time
+	requests int
+	nets     []network
+}
+
+// Detector watches keys.
+type Detector struct {
+	cfg  Config
+	keys *detect.State[string, keyState]
+}
+
+var _ detect.Detector = (*Detector)(nil)
+
+// New returns a detector.
+func New(cfg Config) *Detector {
+	cfg = cfg.withDefaults()
+	return &Detector{cfg: cfg, keys: detect.NewState[string, keyState](cfg.MaxKeys, cfg.TTL)}
+}
+
+// Name implements detect.Detector.
+func (d *Detector) Name() string { return Name }
+
+// networkOf is the /24 of an IPv4 address or the /48 of an IPv6 one: a
+// client moving within its own network is not a new place.
+func networkOf(ip string) (netip.Prefix, bool) {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return netip.Prefix{}, false
+	}
+	a = a.Unmap().WithZone("")
+	bits := 48
+	if a.Is4() {
+		bits = 24
+	}
+	p, err := a.Prefix(bits)
+	return p, err == nil
+}
+
+// Observe implements detect.Detector.
+func (d *Detector) Observe(ev *event.Event, out detect.Sink) {
+	if ev.APIKeyHash == "" || ev.IP == "" || ev.Kind != "request" {
+		return
+	}
+	net, ok := networkOf(ev.IP)
+	if !ok {
+		return
+	}
+	now := ev.Time
+	k := d.keys.GetOrCreate(detect.EntityValue(ev.APIKeyHash), now, func() keyState { return keyState{first: now} })
+	k.requests++
+	for i := range k.nets {
+		if k.nets[i].prefix == net {
+			k.nets[i].lastSeen = now
+			return
+		}
+	}
+	established := k.requests > d.cfg.Established && now.Sub(k.first) >= d.cfg.EstablishedFor && len(k.nets) > 0
+	if established {
+		d.raise(ev, k, net, now, out)
+	}
+	if len(k.nets) >= d.cfg.MaxNetworks {
+		oldest := 0
+		for i := range k.nets {
+			if k.nets[i].lastSeen.Before(k.nets[oldest].lastSeen) {
+				oldest = i
+			}
+		}
+		k.nets = append(k.nets[:oldest], k.nets[oldest+1:]...)
+	}
+	k.nets = append(k.nets, network{prefix: net, lastSeen: now})
+}
+
+func (d *Detector) raise(ev *event.Event, k *keyState, net netip.Prefix, now time.Time, out detect.Sink) {
+	sev, conf := event.SeverityMedium, 0.6
+	concurrent := ""
+	for _, n := range k.nets {
+		if now.Sub(n.lastSeen) <= d.cfg.Concurrent {
+			sev, conf = event.SeverityHigh, 0.8
+			concurrent = fmt.Sprintf("; still in use from %s %s ago", n.prefix, now.Sub(n.lastSeen).Round(time.Second))
+			break
+		}
+	}
+	key := event.Entity{Kind: event.EntityAPIKey, Value: detect.EntityValue(ev.APIKeyHash)}
+	out.Raise(event.Alert{
+		Time: ev.Time, Detector: Name, Rule: RuleNewNetwork, Type: "authentication_bypass", ATLAS: []string{"AML.T0012"},
+		Severity: sev, Confidence: conf,
+		Summary: fmt.Sprintf("API key used from %s, a network it has not used in %d requests since %s%s",
+			net, k.requests-1, k.first.UTC().Format(time.RFC3339), concurrent),
+		Entities:    detect.Entities(ev),
+		Evidence:    event.AlertEvidence{EventIDs: []string{ev.ID}, Excerpt: "ip " + detect.EntityValue(ev.IP)},
+		Fingerprint: detect.Fingerprint(Name, RuleNewNetwork+"/"+net.String(), []event.Entity{key}),
+	})
+}
+
+// Keys is how many keys are remembered.
+func (d *Detector) Keys() int { return d.keys.Len() }
