@@ -19,7 +19,7 @@ func modelStats(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError("usage: airlock model stats PATH (a safetensors or GGUF file)")
+		return usageError("usage: airlock model stats PATH (a safetensors, GGUF or PyTorch zip file)")
 	}
 	st, err := weights.Stats(ctx, pos[0])
 	if err != nil {
@@ -39,7 +39,15 @@ func modelStats(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%.2f\n", t.Name, t.DType, fmtShape(t.Shape),
 			fmtStat(t.Mean), fmtStat(t.Std), fmtStat(t.Min), fmtStat(t.Max), fmtStat(t.Kurtosis), t.NaN, t.PosInf+t.NegInf, t.LowByteEntropy)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, t := range st.Tensors {
+		if t.NotMeasured != "" {
+			fmt.Fprintf(stdout, "%s: not measured: %s\n", t.Name, t.NotMeasured)
+		}
+	}
+	return nil
 }
 
 func modelDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -50,7 +58,7 @@ func modelDiff(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if len(pos) != 2 {
-		return usageError("usage: airlock model diff A B (two safetensors or GGUF files)")
+		return usageError("usage: airlock model diff A B (two safetensors, GGUF or PyTorch zip files)")
 	}
 	d, err := weights.Diff(ctx, pos[0], pos[1])
 	if err != nil {
@@ -98,6 +106,11 @@ func printWeightDiff(w io.Writer, d *weights.DiffReport) {
 			fmtStat(t.RelL2), fmtStat(t.MaxAbs), strconv.FormatFloat(t.Cosine, 'f', 6, 64), top1, low)
 	}
 	tw.Flush()
+	for _, t := range d.Tensors {
+		if t.NotCompared != "" {
+			fmt.Fprintf(w, "%s: compared by bytes only: %s\n", t.Name, t.NotCompared)
+		}
+	}
 }
 
 func fmtShape(s []uint64) string {

@@ -24,6 +24,11 @@
 // the pickle interpreter bounds its opcodes, stack and memo. A file that
 // breaks these rules gets an error verdict, never a crash or a hang.
 //
+// TorchTensors lends the interpreter to the weight statistics: it lists the
+// tensors that a PyTorch checkpoint's pickle rebuilds, keeping what
+// containers hold and what calls are given, and refuses any pickle that a
+// scan would not call clean.
+//
 // WriteTable, WriteJSON and WriteSARIF render a Report; ExitCode maps it to
 // a process status. The command line front end lives in internal/cli.
 package scan

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -125,10 +127,11 @@ const (
 	highestProt = 5
 )
 
-// torchMagic is the first pickle of a legacy (non-zip) torch.save file.
+// torchMagic is the first pickle of a legacy (non-zip) torch.save file:
+// an int, written by LONG1 (as these bytes) or by LONG.
 const (
 	torchMagicLong1    = "\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"
-	torchMagicText     = "119547037146038801333356"
+	torchMagic         = "119547037146038801333356"
 	torchLegacyPickles = 5 // magic, protocol, sys info, the object, storage keys
 )
 
@@ -156,9 +159,18 @@ var kindNames = [...]string{"unknown value", "None", "bool", "int", "float", "st
 // value is what the interpreter knows about one stack or memo item.
 type value struct {
 	kind vkind
-	long bool   // s holds only the first maxRetained bytes
-	s    string // str or bytes content, int digits, the global's module, or the callee of vObject
+	long bool   // s holds only the first maxRetained bytes (an int: its digits are unknown)
+	s    string // str or bytes content, int decimal digits, the global's module, or the callee of vObject
 	name string // the global's name
+	c    *node  // what it holds, when the VM keeps structure (see pickleVM.keep)
+}
+
+// node is what a container or a call result holds, shared by every copy of
+// the value on the stack and in the memo, as the unpickler shares the
+// object: SETITEMS on a memoised dict fills the dict the memo refers to.
+type node struct {
+	items []value // tuple, list or dict contents (dict: key, value, key, value...), or what SETITEM(S) and APPEND(S) added to a call result
+	arg   value   // a call's argument tuple, or a persistent object's id
 }
 
 func (v value) describe() string {
@@ -206,6 +218,12 @@ type pickleVM struct {
 	straddled   bool
 	result      value
 	pending     []Finding // this pickle's findings, kept until it is known to be a pickle
+
+	// keep makes the VM keep what containers hold and what calls were
+	// given (value.c), for TorchTensors; the scan keeps only descriptions.
+	// kept is the memory those values are charged, bounded by maxKept.
+	keep bool
+	kept int64
 }
 
 func (vm *pickleVM) reset() {
@@ -215,6 +233,7 @@ func (vm *pickleVM) reset() {
 	vm.frameEnd = -1
 	vm.sawProto, vm.significant, vm.stopped, vm.abort, vm.straddled, vm.limited = false, false, false, false, false, false
 	vm.errs = 0
+	vm.kept = 0
 	vm.result = value{}
 	vm.pending = vm.pending[:0]
 }
@@ -296,12 +315,65 @@ func (vm *pickleVM) global(off int64, module, name string, truncated bool) value
 
 // call checks that a call goes to an imported global (which was checked
 // when it was imported) and pushes its result.
-func (vm *pickleVM) call(off int64, op byte, callee value) {
+func (vm *pickleVM) call(off int64, op byte, callee, args value) {
 	if callee.kind != vGlobal {
 		vm.report(Finding{Severity: SeveritySuspicious, Rule: "pickle-call-non-global", Offset: off,
 			Reason: fmt.Sprintf("%s calls a %s, not an imported global", opNames[op], kindNames[callee.kind])})
 	}
-	vm.push(value{kind: vObject, s: callee.callee()})
+	v := value{kind: vObject, s: callee.callee()}
+	if vm.keep && vm.retain(off, 1) {
+		v.c = &node{arg: args}
+	}
+	vm.push(v)
+}
+
+// maxKept bounds the memory, in bytes, that kept structure may take.
+const maxKept = 256 << 20
+
+// retain charges n kept values (and the strings in vs) to the budget, and
+// abandons the pickle once it is spent.
+func (vm *pickleVM) retain(off int64, n int, vs ...value) bool {
+	vm.kept += 64 * int64(n)
+	for _, v := range vs {
+		vm.kept += int64(len(v.s) + len(v.name))
+	}
+	if vm.kept <= maxKept {
+		return true
+	}
+	if !vm.abort {
+		vm.malformed(off, fmt.Sprintf("more than %d MiB of structure to keep", maxKept>>20))
+		vm.abort = true
+	}
+	return false
+}
+
+// container returns a new tuple, list or dict holding a copy of items
+// (which may alias the stack). A list or dict always gets a node when
+// structure is kept, for APPEND(S) and SETITEM(S) to fill.
+func (vm *pickleVM) container(off int64, kind vkind, items []value) value {
+	v := value{kind: kind}
+	if vm.keep && vm.retain(off, len(items)+1, items...) {
+		v.c = &node{items: slices.Clone(items)}
+	}
+	return v
+}
+
+// fill adds items to the container or call result target, when structure
+// is kept.
+func (vm *pickleVM) fill(off int64, target value, items ...value) {
+	if target.c != nil && vm.retain(off, len(items), items...) {
+		target.c.items = append(target.c.items, items...)
+	}
+}
+
+// persistent is the object that a persistent id stands for: only the
+// loader knows it. Torch checkpoints name their storages this way.
+func (vm *pickleVM) persistent(off int64, pid value) value {
+	v := value{}
+	if vm.keep && vm.retain(off, 1) {
+		v.c = &node{arg: pid}
+	}
+	return v
 }
 
 // mutate checks the target of BUILD, SETITEM(S), APPEND(S) and ADDITEMS:
@@ -537,9 +609,11 @@ func (vm *pickleVM) step(off int64, op byte, buf *[8]byte) error {
 		if err != nil {
 			return err
 		}
-		// The little-endian bytes stand in for the digits: they are only
-		// compared, with torch's magic number.
-		vm.push(value{kind: vInt, s: string(b), long: long})
+		v := value{kind: vInt, long: long}
+		if !long {
+			v.s = decimalLong(b)
+		}
+		vm.push(v)
 	case opFloat:
 		b, _, err := r.line()
 		if err != nil {
@@ -612,45 +686,60 @@ func (vm *pickleVM) step(off int64, op byte, buf *[8]byte) error {
 	case opEmptyTuple:
 		vm.push(value{kind: vTuple})
 	case opEmptyList:
-		vm.push(value{kind: vList})
+		vm.push(vm.container(off, vList, nil))
 	case opEmptyDict:
-		vm.push(value{kind: vDict})
+		vm.push(vm.container(off, vDict, nil))
 	case opEmptySet:
 		vm.push(value{kind: vSet})
 	case opTuple:
-		vm.popMark(off, op)
-		vm.push(value{kind: vTuple})
+		vm.push(vm.container(off, vTuple, vm.popMark(off, op)))
 	case opTuple1, opTuple2, opTuple3:
-		for range int(op-opTuple1) + 1 {
-			vm.pop(off, op)
+		var items [3]value
+		n := int(op-opTuple1) + 1
+		for i := n - 1; i >= 0; i-- {
+			items[i] = vm.pop(off, op)
 		}
-		vm.push(value{kind: vTuple})
+		vm.push(vm.container(off, vTuple, items[:n]))
 	case opList:
-		vm.popMark(off, op)
-		vm.push(value{kind: vList})
+		vm.push(vm.container(off, vList, vm.popMark(off, op)))
 	case opDict:
-		if items := vm.popMark(off, op); len(items)%2 != 0 {
+		items := vm.popMark(off, op)
+		if len(items)%2 != 0 {
 			vm.malformed(off, "DICT with an odd number of items")
+			items = items[:len(items)-1]
 		}
-		vm.push(value{kind: vDict})
+		vm.push(vm.container(off, vDict, items))
 	case opFrozenSet:
 		vm.popMark(off, op)
 		vm.push(value{kind: vSet})
 	case opAppend:
-		vm.pop(off, op)
-		vm.mutate(off, op, vm.top(off, op))
-	case opAppends, opAddItems:
+		item := vm.pop(off, op)
+		target := vm.top(off, op)
+		vm.mutate(off, op, target)
+		vm.fill(off, target, item)
+	case opAppends:
+		items := vm.popMark(off, op)
+		target := vm.top(off, op)
+		vm.mutate(off, op, target)
+		vm.fill(off, target, items...)
+	case opAddItems:
 		vm.popMark(off, op)
 		vm.mutate(off, op, vm.top(off, op))
 	case opSetItem:
-		vm.pop(off, op)
-		vm.pop(off, op)
-		vm.mutate(off, op, vm.top(off, op))
+		v := vm.pop(off, op)
+		k := vm.pop(off, op)
+		target := vm.top(off, op)
+		vm.mutate(off, op, target)
+		vm.fill(off, target, k, v)
 	case opSetItems:
-		if items := vm.popMark(off, op); len(items)%2 != 0 {
+		items := vm.popMark(off, op)
+		if len(items)%2 != 0 {
 			vm.malformed(off, "SETITEMS with an odd number of items")
+			items = items[:len(items)-1]
 		}
-		vm.mutate(off, op, vm.top(off, op))
+		target := vm.top(off, op)
+		vm.mutate(off, op, target)
+		vm.fill(off, target, items...)
 	case opBuild:
 		vm.pop(off, op)
 		vm.mutate(off, op, vm.top(off, op))
@@ -672,8 +761,7 @@ func (vm *pickleVM) step(off int64, op byte, buf *[8]byte) error {
 		}
 		g := vm.global(off, string(mod), string(name), longM || longN)
 		if op == opInst {
-			vm.popMark(off, op)
-			vm.call(off, op, g)
+			vm.call(off, op, g, vm.container(off, vTuple, vm.popMark(off, op)))
 			return nil
 		}
 		vm.push(g)
@@ -688,16 +776,13 @@ func (vm *pickleVM) step(off int64, op byte, buf *[8]byte) error {
 		vm.report(Finding{Module: mod.describe(), Name: name.describe(), Severity: SeverityDangerous, Rule: "pickle-dynamic-global", Offset: off,
 			Reason: fmt.Sprintf("STACK_GLOBAL operands are not strings (module: %s, name: %s): the import target is decided at load time", kindNames[mod.kind], kindNames[name.kind])})
 		vm.push(value{kind: vGlobal, s: mod.describe(), name: name.describe()})
-	case opReduce:
-		vm.pop(off, op)
-		vm.call(off, op, vm.pop(off, op))
-	case opNewObj:
-		vm.pop(off, op)
-		vm.call(off, op, vm.pop(off, op))
+	case opReduce, opNewObj:
+		args := vm.pop(off, op)
+		vm.call(off, op, vm.pop(off, op), args)
 	case opNewObjEx:
-		vm.pop(off, op)
-		vm.pop(off, op)
-		vm.call(off, op, vm.pop(off, op))
+		vm.pop(off, op) // keyword arguments
+		args := vm.pop(off, op)
+		vm.call(off, op, vm.pop(off, op), args)
 	case opObj:
 		items := vm.popMark(off, op)
 		if len(items) == 0 {
@@ -705,15 +790,15 @@ func (vm *pickleVM) step(off int64, op byte, buf *[8]byte) error {
 			vm.push(value{})
 			return nil
 		}
-		vm.call(off, op, items[0])
+		vm.call(off, op, items[0], vm.container(off, vTuple, items[1:]))
 	case opPersID:
-		if _, _, err := r.line(); err != nil {
+		b, long, err := r.line()
+		if err != nil {
 			return err
 		}
-		vm.push(value{})
+		vm.push(vm.persistent(off, value{kind: vStr, s: string(b), long: long}))
 	case opBinPersID:
-		vm.pop(off, op)
-		vm.push(value{})
+		vm.push(vm.persistent(off, vm.pop(off, op)))
 	case opExt1, opExt2, opExt4:
 		n := map[byte]int{opExt1: 1, opExt2: 2, opExt4: 4}[op]
 		b, err := r.fixed(buf, n)
@@ -811,6 +896,33 @@ func (vm *pickleVM) step(off int64, op byte, buf *[8]byte) error {
 		return fmt.Errorf("unknown opcode 0x%02x: the rest of the stream cannot be read", op)
 	}
 	return nil
+}
+
+// decimalLong writes the two's-complement little-endian integer of LONG1
+// and LONG4 in decimal, as INT and LONG spell it.
+func decimalLong(le []byte) string {
+	if len(le) <= 8 {
+		var u uint64
+		for i := len(le) - 1; i >= 0; i-- {
+			u = u<<8 | uint64(le[i])
+		}
+		if len(le) > 0 && le[len(le)-1]&0x80 != 0 {
+			if len(le) < 8 {
+				u |= math.MaxUint64 << (8 * len(le)) // sign-extend
+			}
+			return strconv.FormatInt(int64(u), 10)
+		}
+		return strconv.FormatUint(u, 10)
+	}
+	be := make([]byte, len(le))
+	for i, b := range le {
+		be[len(le)-1-i] = b
+	}
+	n := new(big.Int).SetBytes(be)
+	if be[0]&0x80 != 0 {
+		n.Sub(n, new(big.Int).Lsh(big.NewInt(1), uint(8*len(be))))
+	}
+	return n.String()
 }
 
 // length reads the length prefix of a string or bytes opcode.

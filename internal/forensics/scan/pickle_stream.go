@@ -83,7 +83,7 @@ func (s *fileScan) scanPickleStreamAt(m *member, br *bufio.Reader, mode pickleMo
 		if !vm.stopped {
 			break // the VM reported why
 		}
-		if pickles == 1 && vm.result.kind == vInt && (vm.result.s == torchMagicLong1 || vm.result.s == torchMagicText) {
+		if pickles == 1 && vm.result.kind == vInt && vm.result.s == torchMagic {
 			legacy = true
 		}
 		if legacy && pickles == torchLegacyPickles {

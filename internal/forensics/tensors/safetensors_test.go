@@ -122,7 +122,7 @@ func TestReadSafetensorsRefusesHostileFiles(t *testing.T) {
 
 func TestReadUnknownFormat(t *testing.T) {
 	for _, b := range [][]byte{nil, []byte("PK\x03\x04 a zip"), []byte("\x80\x02}q\x00.")} {
-		if _, err := Read(bytes.NewReader(b), int64(len(b))); !errors.Is(err, ErrUnknownFormat) {
+		if _, err := Read(bytes.NewReader(b), int64(len(b)), nil); !errors.Is(err, ErrUnknownFormat) {
 			t.Errorf("Read(%q) = %v, want ErrUnknownFormat", b, err)
 		}
 	}
@@ -182,7 +182,7 @@ func TestSafetensorsCorpus(t *testing.T) {
 	signed := []float64{-3, -2, -1, 0, 1, 2}
 	for _, e := range entries {
 		t.Run(e.Name(), func(t *testing.T) {
-			f, fd, err := OpenFile(filepath.Join(dir, e.Name()))
+			f, fd, err := OpenFile(filepath.Join(dir, e.Name()), nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -71,8 +71,11 @@ type TensorDiff struct {
 	ShapeA []uint64      `json:"shape_a,omitempty"`
 	ShapeB []uint64      `json:"shape_b,omitempty"`
 	// Compared is true when the values were compared, not just the bytes.
-	Compared bool   `json:"compared"`
-	Elements uint64 `json:"elements,omitempty"`
+	// NotCompared says why a tensor that can be read was compared by bytes
+	// only (a strided PyTorch view...).
+	Compared    bool   `json:"compared"`
+	NotCompared string `json:"not_compared,omitempty"`
+	Elements    uint64 `json:"elements,omitempty"`
 	// ChangedElements counts positions whose values differ.
 	ChangedElements uint64 `json:"changed_elements,omitempty"`
 	// NonFinite counts positions where A or B is NaN or infinite; they are
@@ -105,15 +108,15 @@ type DiffReport struct {
 	Tensors []TensorDiff `json:"tensors"`
 }
 
-// Diff compares the model files at pathA and pathB (each safetensors or
-// GGUF) and classifies the change.
+// Diff compares the model files at pathA and pathB (each safetensors, GGUF
+// or PyTorch zip) and classifies the change.
 func Diff(ctx context.Context, pathA, pathB string) (*DiffReport, error) {
-	fa, ra, err := tensors.OpenFile(pathA)
+	fa, ra, err := openModel(pathA)
 	if err != nil {
 		return nil, fmt.Errorf("weight diff: %w", err)
 	}
 	defer ra.Close()
-	fb, rb, err := tensors.OpenFile(pathB)
+	fb, rb, err := openModel(pathB)
 	if err != nil {
 		return nil, fmt.Errorf("weight diff: %w", err)
 	}
@@ -173,7 +176,13 @@ func diffTensor(ctx context.Context, a tensors.Tensor, ra io.ReaderAt, b tensors
 	if a.DType != b.DType {
 		d.Status = Changed
 	}
-	if !a.DType.Decodable() || !b.DType.Decodable() {
+	if a.Unsupported != "" || b.Unsupported != "" {
+		d.NotCompared = cmp.Or(a.Unsupported, b.Unsupported)
+		if a.Unsupported != b.Unsupported || a.Size != b.Size {
+			d.Status = Changed
+		}
+	}
+	if !a.DType.Decodable() || !b.DType.Decodable() || d.NotCompared != "" {
 		if d.Status == Unchanged {
 			same, err := sameBytes(ctx, a.Reader(ra), b.Reader(rb), a.Size)
 			if err != nil {

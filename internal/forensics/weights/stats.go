@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
+	"github.com/airlock-ir/airlock/internal/forensics/scan"
 	"github.com/airlock-ir/airlock/internal/forensics/tensors"
 )
 
@@ -18,8 +20,10 @@ type TensorStats struct {
 	Bytes int64         `json:"bytes"`
 	Count uint64        `json:"count"` // elements
 	// Measured is false for types whose values are not decoded (quantised
-	// GGUF blocks, sub-byte floats): only the fields above are set.
-	Measured bool `json:"measured"`
+	// GGUF blocks, sub-byte floats) and for tensors that cannot be streamed
+	// (NotMeasured says why): only the fields above are set.
+	Measured    bool   `json:"measured"`
+	NotMeasured string `json:"not_measured,omitempty"`
 	// Moments over the finite values.
 	Mean     float64 `json:"mean"`
 	Std      float64 `json:"std"` // population standard deviation
@@ -55,10 +59,10 @@ type FileStats struct {
 // the read, small enough to stay in cache.
 const chunkElems = 16 << 10
 
-// Stats reads the safetensors or GGUF file at path and measures every
-// tensor in one streaming pass.
+// Stats reads the safetensors, GGUF or PyTorch zip file at path and
+// measures every tensor in one streaming pass.
 func Stats(ctx context.Context, path string) (*FileStats, error) {
-	f, fd, err := tensors.OpenFile(path)
+	f, fd, err := openModel(path)
 	if err != nil {
 		return nil, fmt.Errorf("weight stats: %w", err)
 	}
@@ -86,6 +90,10 @@ func FileTensorStats(ctx context.Context, f *tensors.File, r io.ReaderAt) ([]Ten
 // TensorStatsOf measures one tensor, reading its data from r.
 func TensorStatsOf(ctx context.Context, t tensors.Tensor, r io.ReaderAt) (TensorStats, error) {
 	s := TensorStats{Name: t.Name, DType: t.DType, Shape: t.Shape, Bytes: t.Size, Count: t.Elements()}
+	if t.Unsupported != "" {
+		s.NotMeasured = t.Unsupported
+		return s, nil
+	}
 	if !t.DType.Decodable() {
 		return s, nil
 	}
@@ -112,6 +120,13 @@ func TensorStatsOf(ctx context.Context, t tensors.Tensor, r io.ReaderAt) (Tensor
 	s.NaN, s.PosInf, s.NegInf = m.nan, m.posInf, m.negInf
 	s.LowByteEntropy = low.entropy()
 	return s, nil
+}
+
+// openModel opens a model file for reading its tensors. A PyTorch
+// checkpoint's tensor layout is in its pickle, which the scanner's
+// interpreter reads without running it, and refuses if it could run code.
+func openModel(path string) (*tensors.File, *os.File, error) {
+	return tensors.OpenFile(path, scan.TorchTensors)
 }
 
 // eachChunk reads the tensor's bytes in chunks of len(buf) (the last may be
