@@ -1,10 +1,12 @@
 package main
 
 import (
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -34,23 +36,106 @@ func readmeBlocks(t *testing.T, section string) [][]string {
 	return blocks
 }
 
-// TestReadmeCommands keeps the README's two commands true.
+var updateReadme = flag.Bool("update-readme", false, "rewrite the demo output shown in README.md from a real run")
+
+// demoOutputMarker precedes the README's block of demo output.
+const demoOutputMarker = "<!-- demo output:"
+
+// TestReadmeCommands keeps the README's two commands true: it runs the
+// demo and checks that the summary table the README shows is the one a run
+// prints, but for times and incident ids.
 func TestReadmeCommands(t *testing.T) {
 	blocks := readmeBlocks(t, "The two commands")
 	if len(blocks) != 2 || blocks[0][0] != "go run ./cmd/airlock demo" || blocks[1][0] != ".ci/run" {
 		t.Fatalf("README's two commands changed: %q", blocks)
 	}
 	ci, err := os.ReadFile("../../.ci/run")
-	if err != nil || !strings.Contains(string(ci), "go test -race") {
-		t.Errorf(".ci/run must run the tests: %v %q", err, ci)
+	if err != nil || !strings.Contains(string(ci), "go test -race") || !strings.Contains(string(ci), "go run ./cmd/airlock demo --json") {
+		t.Errorf(".ci/run must run the tests and the demo: %v %q", err, ci)
 	}
 	out, errOut, code := run(t, nil, "demo")
-	if code != 0 || !strings.Contains(out, "→ closed") || !strings.Contains(out, "0 problems") {
+	if code != 0 || !strings.Contains(out, "every benign request was answered") || !strings.Contains(out, ", 0 problems.") {
 		t.Errorf("demo: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	if strings.TrimSpace(errOut) != "" {
 		t.Errorf("demo wrote to stderr (logs belong in the data directory):\n%s", errOut)
 	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := strings.Index(string(readme), demoOutputMarker)
+	if at < 0 {
+		t.Fatal("README lacks the demo output block")
+	}
+	open := at + strings.Index(string(readme[at:]), "\n```\n") + len("\n```\n")
+	end := open + strings.Index(string(readme[open:]), "```\n")
+	if end < open {
+		t.Fatal("README's demo output block is not closed")
+	}
+	if *updateReadme {
+		updated := string(readme[:open]) + demoExcerpt(out) + string(readme[end:])
+		if err := os.WriteFile("../../README.md", []byte(updated), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	shown, real := demoTable(string(readme[open:end])), demoTable(out)
+	if len(real) == 0 || !slices.EqualFunc(shown, real, slices.Equal[[]string]) {
+		t.Errorf("README's demo summary is not what the demo prints (times and ids aside); rerun with -update-readme.\nREADME:\n%q\ndemo:\n%q", shown, real)
+	}
+}
+
+// demoExcerpt is what the README shows of a demo run: the start, the first
+// scenario, and the summary to the end.
+func demoExcerpt(out string) string {
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	var b strings.Builder
+	i := 0
+	for ; i < len(lines) && !strings.HasPrefix(lines[i], "2/"); i++ {
+		b.WriteString(lines[i] + "\n")
+	}
+	b.WriteString("...\n\n")
+	for ; i < len(lines) && !strings.HasPrefix(lines[i], "Summary"); i++ {
+	}
+	for ; i < len(lines); i++ {
+		b.WriteString(lines[i] + "\n")
+	}
+	return b.String()
+}
+
+var (
+	demoTime = regexp.MustCompile(`^\d+\.\d+s$`)
+	demoID   = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+)
+
+// demoTable is the summary table in text, one row of fields per line,
+// times and incident ids replaced by placeholders.
+func demoTable(text string) [][]string {
+	var rows [][]string
+	in := false
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "SCENARIO ") {
+			in = true
+		}
+		if !in {
+			continue
+		}
+		if strings.TrimSpace(line) == "" {
+			break
+		}
+		fields := strings.Fields(line)
+		for i, f := range fields {
+			switch {
+			case demoTime.MatchString(f):
+				fields[i] = "TIME"
+			case demoID.MatchString(f):
+				fields[i] = "ID"
+			}
+		}
+		rows = append(rows, fields)
+	}
+	return rows
 }
 
 // TestReadmeQuickstart runs the quickstart's commands as written, with the

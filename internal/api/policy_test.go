@@ -687,7 +687,10 @@ func TestIntelFeeds(t *testing.T) {
 	csv := "type,value,severity,description\nip,203.0.113.66,high,scanner\nprompt_signature,exfiltrate the vault contents,critical,known jailbreak\n"
 	e.do(t, "PUT", "/api/v1/intel/feeds/abuse", e.responder(), csv, header{"Content-Type", "text/csv"}).want(t, http.StatusOK)
 	var list struct {
-		Feeds      []struct{ Name string; Count int }
+		Feeds []struct {
+			Name  string
+			Count int
+		}
 		Indicators int
 	}
 	e.do(t, "GET", "/api/v1/intel", e.viewer(), nil).want(t, http.StatusOK).decode(t, &list)
@@ -709,7 +712,9 @@ func TestIntelFeeds(t *testing.T) {
 		"id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
 		"pattern": "[ipv4-addr:value = '198.51.100.0/24']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"}]}`
 	e.do(t, "PUT", "/api/v1/intel/feeds/stix-feed", e.responder(), stix, header{"Content-Type", "application/json"}).want(t, http.StatusOK)
-	var inds struct{ Items []struct{ Type, Value string } }
+	var inds struct {
+		Items []struct{ Type, Value string }
+	}
 	e.do(t, "GET", "/api/v1/intel/indicators?feed=stix-feed", e.viewer(), nil).want(t, http.StatusOK).decode(t, &inds)
 	if len(inds.Items) != 1 || inds.Items[0].Type != "cidr" || inds.Items[0].Value != "198.51.100.0/24" {
 		t.Errorf("STIX feed indicators %+v", inds.Items)

@@ -24,7 +24,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the API server on a data directory", runServe},
-		{"demo", "walk one incident through its whole lifecycle on a fresh data directory", runDemo},
+		{"demo", "play every drill scenario against the whole system, in-process on a fresh data directory", runDemo},
+		{"drill", "play an attack scenario against a running deployment and score detection and containment", runDrill},
 		{"incident", "list, show, create, update and move incidents (talks to the API)", runIncident},
 		{"gateway", "run a gateway apart from the server, enforcing the policy it polls from the API", runGateway},
 		{"policy", "list and change the containment policy the gateway enforces (talks to the API)", runPolicy},

@@ -27,7 +27,9 @@ func runGolden(ctx context.Context, gw http.Handler, g config.Golden, publish fu
 		go func() {
 			err := drift.RunGolden(ctx, drift.GoldenOptions{
 				Prompts: prompts, Interval: time.Duration(g.Interval),
-				Ask:     func(ctx context.Context, prompt string) (string, string, error) { return askGateway(ctx, gw, model, prompt) },
+				Ask: func(ctx context.Context, prompt string) (string, string, error) {
+					return askGateway(ctx, gw, model, prompt)
+				},
 				Publish: publish,
 			})
 			if err != nil {

@@ -160,6 +160,7 @@ func startServer(ctx context.Context, dataPath string, cfg config.Config, upstre
 	})
 	if cfg.Respond.RunPlaybooks {
 		corr.OnOpen(func(i *incident.Incident) { s.runner.Enqueue(i.ID) })
+		corr.OnJoin(func(i *incident.Incident) { s.runner.Enqueue(i.ID) })
 	}
 	s.alerts.OnAlert(func(a *store.Alert) {
 		if _, err := corr.Handle(bg, a); err != nil {

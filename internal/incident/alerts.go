@@ -141,6 +141,9 @@ type StepRecord struct {
 	Attempt int    `json:"attempt,omitempty"`
 	Detail  string `json:"detail,omitempty"`
 	Ref     string `json:"ref,omitempty"` // what the step made: a policy action, task or evidence id
+	// Targets are the policy targets a policy step covered, so that a
+	// caller who joins the incident later can be covered too.
+	Targets []string `json:"targets,omitempty"`
 }
 
 // RecordStep appends a playbook step's outcome to the incident's timeline.
@@ -159,6 +162,9 @@ func (s *Service) RecordStep(ctx context.Context, a Actor, id string, r StepReco
 		}
 		if r.Ref != "" {
 			body["ref"] = r.Ref
+		}
+		if len(r.Targets) > 0 {
+			body["targets"] = r.Targets
 		}
 		e, err := s.appendEntry(ctx, tx, nil, id, a, KindPlaybookStep, body)
 		out = e

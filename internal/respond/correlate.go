@@ -90,7 +90,7 @@ type Correlator struct {
 	entities map[event.Entity]*entityRisk
 
 	created, joined, duplicates atomic.Uint64
-	onOpen                      []func(*incident.Incident)
+	onOpen, onJoin              []func(*incident.Incident)
 }
 
 type entityRisk struct {
@@ -110,6 +110,10 @@ func NewCorrelator(inc Incidents, opts Options) *Correlator {
 // OnOpen registers f to be called with each incident correlation opens
 // (the playbook runner starts there).
 func (c *Correlator) OnOpen(f func(*incident.Incident)) { c.onOpen = append(c.onOpen, f) }
+
+// OnJoin registers f to be called with an incident an alert joined (the
+// runner extends steps aimed at the attacker to callers new to it).
+func (c *Correlator) OnJoin(f func(*incident.Incident)) { c.onJoin = append(c.onJoin, f) }
 
 // Load indexes the open incidents, so that correlation resumes after a
 // restart where it stopped.
@@ -258,6 +262,9 @@ func (c *Correlator) join(ctx context.Context, o *open, a *store.Alert, contribu
 	c.index(o, a.Entities)
 	c.byFP[a.Fingerprint] = o.id
 	c.joined.Add(1)
+	for _, f := range c.onJoin {
+		f(inc)
+	}
 	return Result{Incident: inc, IncidentID: inc.ID, Escalated: link.Escalation}, nil
 }
 
@@ -293,14 +300,31 @@ func (c *Correlator) create(ctx context.Context, a *store.Alert, typ taxonomy.In
 	return Result{Incident: inc, IncidentID: inc.ID, Created: true}, nil
 }
 
+// ties are the entities that tie an alert to an open incident: its
+// callers; only an alert about no caller (drift, a registry event) is tied
+// by its model version. Two callers attacking the same model are two
+// incidents, each contained on its own.
+func ties(ents []event.Entity) []event.Entity {
+	var callers, versions []event.Entity
+	for _, e := range ents {
+		switch e.Kind {
+		case event.EntityAPIKey, event.EntityUser, event.EntityIP:
+			callers = append(callers, e)
+		case event.EntityModelVersion:
+			versions = append(versions, e)
+		}
+	}
+	if len(callers) > 0 {
+		return callers
+	}
+	return versions
+}
+
 // match finds the open incident the alert joins: the most recently active
-// one of its category sharing a correlating entity, within the window.
+// one of its category sharing a tying entity, within the window.
 func (c *Correlator) match(a *store.Alert, cat taxonomy.Category, now time.Time) *open {
 	var best *open
-	for _, e := range a.Entities {
-		if !correlating(e) {
-			continue
-		}
+	for _, e := range ties(a.Entities) {
 		for _, o := range c.byEntity[e] {
 			if o.category != cat || now.Sub(o.lastAlert) > c.opts.Window {
 				continue

@@ -260,3 +260,23 @@ func TestClosedElsewhere(t *testing.T) {
 		t.Fatalf("next alert: %+v %v, want it in the new incident %s", r3, err, r2.IncidentID)
 	}
 }
+
+// TestTwoCallersSameVersion: alerts from two callers on the same model
+// version are two incidents; an alert about no caller (drift) joins by the
+// version.
+func TestTwoCallersSameVersion(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := NewCorrelator(e.inc, Options{Now: e.clock.Now})
+	v2 := event.Entity{Kind: event.EntityModelVersion, Value: "v2"}
+	r1, _ := c.Handle(ctx, e.alert(t, "jailbreak", "pi.dan", event.SeverityHigh, eveKey, v2))
+	r2, _ := c.Handle(ctx, e.alert(t, "jailbreak", "pi.dan", event.SeverityHigh, bobKey, v2))
+	if !r1.Created || !r2.Created || r1.IncidentID == r2.IncidentID {
+		t.Errorf("two callers on one version: %+v %+v, want two incidents", r1, r2)
+	}
+	d1, _ := c.Handle(ctx, e.alert(t, "weight_manipulation", "drift.psi", event.SeverityMedium, v2))
+	d2, _ := c.Handle(ctx, e.alert(t, "model_backdoor", "drift.trigger_token", event.SeverityHigh, v2))
+	if !d1.Created || d2.Created || d2.IncidentID != d1.IncidentID {
+		t.Errorf("drift alerts on one version: %+v %+v, want one incident", d1, d2)
+	}
+}

@@ -219,7 +219,8 @@ type stepState struct {
 	status  string
 	ref     string
 	attempt int
-	auto    bool // the last record says it ran without a person
+	auto    bool            // the last record says it ran without a person
+	targets map[string]bool // every policy target any record covered
 }
 
 // records reads the playbook's step records from the incident's
@@ -254,9 +255,16 @@ func (r *Runner) states(ctx context.Context, id, pb string) (map[string]stepStat
 	}
 	out := map[string]stepState{}
 	for _, rec := range recs {
-		st := stepState{status: rec.Status, ref: rec.Ref, attempt: rec.Attempt, auto: rec.Auto}
+		prev := out[rec.Step]
+		st := stepState{status: rec.Status, ref: rec.Ref, attempt: rec.Attempt, auto: rec.Auto, targets: prev.targets}
 		if st.ref == "" {
-			st.ref = out[rec.Step].ref
+			st.ref = prev.ref
+		}
+		for _, t := range rec.Targets {
+			if st.targets == nil {
+				st.targets = map[string]bool{}
+			}
+			st.targets[t] = true
 		}
 		out[rec.Step] = st
 	}
@@ -292,7 +300,17 @@ func (r *Runner) Advance(ctx context.Context, id string) error {
 				return nil // a declined checkpoint stops the playbook
 			}
 			continue
-		case StatusDone, StatusSkipped, StatusAssigned:
+		case StatusDone, StatusSkipped:
+			if r.newAttackers(inc, step, st) {
+				// A caller joined the incident after the step ran: the step
+				// covers them too (those it covered, even if a person has
+				// lifted their action since, are not touched again).
+				if _, err := r.execute(ctx, inc, pb, step, stepState{targets: st.targets}, false); err != nil {
+					return err
+				}
+			}
+			continue
+		case StatusAssigned:
 			continue
 		case StatusFailed:
 			if step.Critical {
@@ -333,7 +351,8 @@ func (r *Runner) execute(ctx context.Context, inc *incident.Incident, pb *playbo
 		// A previous run recorded "started" and stopped: see whether the
 		// step's effect is already there before acting again.
 		if ref, ok := r.landed(ctx, inc, pb, step); ok {
-			return r.finish(ctx, inc, pb, step, StatusDone, auto, st.attempt, "recovered after a restart: the step had taken effect", ref)
+			return r.finishWith(ctx, inc, pb, step, incident.StepRecord{Status: StatusDone, Auto: auto, Attempt: st.attempt,
+				Detail: "recovered after a restart: the step had taken effect", Ref: ref, Targets: r.covered(inc, step)})
 		}
 	}
 	if _, err := r.record(ctx, inc, pb, step, incident.StepRecord{Status: StatusStarted, Auto: auto, Attempt: st.attempt + 1}); err != nil {
@@ -343,14 +362,14 @@ func (r *Runner) execute(ctx context.Context, inc *incident.Incident, pb *playbo
 	var lastErr error
 	attempt := 1
 	for ; ; attempt++ {
-		detail, ref, err := r.act(ctx, inc, pb, step)
+		detail, ref, err := r.act(ctx, inc, pb, step, st.targets)
 		switch {
 		case err == nil:
 			status := StatusDone
 			if step.Kind == playbook.KindTask {
 				status = StatusAssigned
 			}
-			return r.finish(ctx, inc, pb, step, status, auto, attempt, detail, ref)
+			return r.finishWith(ctx, inc, pb, step, incident.StepRecord{Status: status, Auto: auto, Attempt: attempt, Detail: detail, Ref: ref, Targets: r.covered(inc, step)})
 		case errors.Is(err, ErrNotAvailable):
 			return r.finish(ctx, inc, pb, step, StatusSkipped, auto, attempt, err.Error(), "")
 		}
@@ -370,11 +389,27 @@ func (r *Runner) execute(ctx context.Context, inc *incident.Incident, pb *playbo
 }
 
 func (r *Runner) finish(ctx context.Context, inc *incident.Incident, pb *playbook.Playbook, step *playbook.Step, status string, auto bool, attempt int, detail, ref string) (string, error) {
-	_, err := r.record(ctx, inc, pb, step, incident.StepRecord{Status: status, Auto: auto, Attempt: attempt, Detail: detail, Ref: ref})
+	return r.finishWith(ctx, inc, pb, step, incident.StepRecord{Status: status, Auto: auto, Attempt: attempt, Detail: detail, Ref: ref})
+}
+
+func (r *Runner) finishWith(ctx context.Context, inc *incident.Incident, pb *playbook.Playbook, step *playbook.Step, rec incident.StepRecord) (string, error) {
+	_, err := r.record(ctx, inc, pb, step, rec)
 	if err == nil {
-		r.opts.Log.Info("playbook step", "incident", inc.ID, "playbook", pb.Name, "step", step.ID, "status", status)
+		r.opts.Log.Info("playbook step", "incident", inc.ID, "playbook", pb.Name, "step", step.ID, "status", rec.Status)
 	}
-	return status, err
+	return rec.Status, err
+}
+
+// covered lists the policy targets a policy step now covers.
+func (r *Runner) covered(inc *incident.Incident, step *playbook.Step) []string {
+	if step.Kind != playbook.KindPolicy {
+		return nil
+	}
+	var out []string
+	for _, t := range r.targets(inc, step.Action.Target) {
+		out = append(out, describeTarget(t))
+	}
+	return out
 }
 
 func (r *Runner) record(ctx context.Context, inc *incident.Incident, pb *playbook.Playbook, step *playbook.Step, rec incident.StepRecord) (*incident.TimelineEntry, error) {
@@ -430,11 +465,12 @@ func (r *Runner) landed(ctx context.Context, inc *incident.Incident, pb *playboo
 	return "", false
 }
 
-// act does what the step says, once.
-func (r *Runner) act(ctx context.Context, inc *incident.Incident, pb *playbook.Playbook, step *playbook.Step) (detail, ref string, err error) {
+// act does what the step says, once. A policy step leaves alone the
+// targets in done, which earlier runs covered.
+func (r *Runner) act(ctx context.Context, inc *incident.Incident, pb *playbook.Playbook, step *playbook.Step, done map[string]bool) (detail, ref string, err error) {
 	switch step.Kind {
 	case playbook.KindPolicy:
-		return r.actPolicy(ctx, inc, pb, step)
+		return r.actPolicy(ctx, inc, pb, step, done)
 	case playbook.KindCollectEvidence:
 		return r.actCollect(ctx, inc, step)
 	case playbook.KindNotify:
@@ -521,6 +557,20 @@ func (r *Runner) act(ctx context.Context, inc *incident.Incident, pb *playbook.P
 	return "", "", &Permanent{fmt.Errorf("unknown step kind %q", step.Kind)}
 }
 
+// newAttackers reports whether a policy step aimed at the attacker has
+// targets in the incident that no record of it covered.
+func (r *Runner) newAttackers(inc *incident.Incident, step *playbook.Step, st stepState) bool {
+	if step.Kind != playbook.KindPolicy || step.Action.Target != playbook.TargetAttacker || st.targets == nil {
+		return false
+	}
+	for _, t := range r.targets(inc, step.Action.Target) {
+		if !st.targets[describeTarget(t)] {
+			return true
+		}
+	}
+	return false
+}
+
 // targets resolves a playbook target to policy targets for this incident.
 // The attacker is its API keys and users; its IP addresses only when it has
 // neither, since an address is often shared (NAT, a proxy, an office) and
@@ -559,7 +609,7 @@ func (r *Runner) targets(inc *incident.Incident, target string) []policy.Target 
 	return out
 }
 
-func (r *Runner) actPolicy(ctx context.Context, inc *incident.Incident, pb *playbook.Playbook, step *playbook.Step) (string, string, error) {
+func (r *Runner) actPolicy(ctx context.Context, inc *incident.Incident, pb *playbook.Playbook, step *playbook.Step, covered map[string]bool) (string, string, error) {
 	spec := step.Action
 	targets := r.targets(inc, spec.Target)
 	if len(targets) == 0 {
@@ -580,6 +630,9 @@ func (r *Runner) actPolicy(ctx context.Context, inc *incident.Incident, pb *play
 	for _, target := range targets {
 		if id, ok := existing[target]; ok { // added before a restart
 			refs = append(refs, id)
+			continue
+		}
+		if covered[describeTarget(target)] { // covered before, and lifted since by a person
 			continue
 		}
 		req := containment.Request{

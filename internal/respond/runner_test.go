@@ -311,3 +311,47 @@ func dumpSteps(t *testing.T, e *env, id string) {
 		}
 	}
 }
+
+// TestNewCallerIsCovered: a caller who joins the incident after its
+// attacker steps ran is blocked too; a block a responder lifted on purpose
+// stays lifted.
+func TestNewCallerIsCovered(t *testing.T) {
+	e := newRunnerEnv(t)
+	ctx := context.Background()
+	inc := e.open(t, "jailbreak", event.SeverityMedium)
+	if err := e.runner.Advance(ctx, inc.ID); err != nil {
+		t.Fatal(err)
+	}
+	// A responder lifts eve's block (a false lead, say).
+	for _, a := range e.policy.Current().Actions {
+		if a.Kind == policy.KindBlock && a.Incident == inc.ID {
+			if _, err := e.policy.Remove(ctx, incident.Actor{Name: "alice"}, a.ID, "false lead"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Mallory's alert joins the incident.
+	al := e.alert(t, "jailbreak", "pi.dan", event.SeverityHigh, event.Entity{Kind: event.EntityAPIKey, Value: "kh_mallory"})
+	if _, err := e.inc.JoinAlert(ctx, Actor, inc.ID, incident.AlertLink{AlertID: al.ID, Type: "jailbreak", Severity: event.SeverityHigh,
+		Entities: al.Entities, At: al.Time}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.runner.Advance(ctx, inc.ID); err != nil {
+		t.Fatal(err)
+	}
+	var blocked []string
+	for _, a := range e.policy.Current().Actions {
+		if a.Kind == policy.KindBlock && a.Incident == inc.ID {
+			blocked = append(blocked, a.Target.APIKeyHash)
+		}
+	}
+	if len(blocked) != 1 || blocked[0] != "kh_mallory" {
+		t.Errorf("blocked %v, want mallory's key only (eve's was lifted by a person)", blocked)
+	}
+	// Advancing again does nothing more.
+	n := len(e.timeline(t, inc.ID))
+	e.runner.Advance(ctx, inc.ID)
+	if m := len(e.timeline(t, inc.ID)); m != n {
+		t.Errorf("a further advance added %d entries", m-n)
+	}
+}
