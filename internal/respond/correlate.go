@@ -321,12 +321,15 @@ func ties(ents []event.Entity) []event.Entity {
 }
 
 // match finds the open incident the alert joins: the most recently active
-// one of its category sharing a tying entity, within the window.
+// one it fits sharing a tying entity, within the window.
 func (c *Correlator) match(a *store.Alert, cat taxonomy.Category, now time.Time) *open {
 	var best *open
 	for _, e := range ties(a.Entities) {
 		for _, o := range c.byEntity[e] {
-			if o.category != cat || now.Sub(o.lastAlert) > c.opts.Window {
+			// An alert fits an incident of its category, or one it is the
+			// next stage of (architecture probing, then model extraction).
+			fits := o.category == cat || multiStage(o.types, a.Type) != ""
+			if !fits || now.Sub(o.lastAlert) > c.opts.Window {
 				continue
 			}
 			if best == nil || o.lastAlert.After(best.lastAlert) {

@@ -280,3 +280,21 @@ func TestTwoCallersSameVersion(t *testing.T) {
 		t.Errorf("drift alerts on one version: %+v %+v, want one incident", d1, d2)
 	}
 }
+
+// TestMultiStageAcrossCategories: architecture probing (data extraction)
+// then model extraction (model compromise) from one key is one incident,
+// escalated; model extraction from another key is not pulled in.
+func TestMultiStageAcrossCategories(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := NewCorrelator(e.inc, Options{Now: e.clock.Now})
+	r1, _ := c.Handle(ctx, e.alert(t, "model_architecture_inference", "extraction.model_probe", event.SeverityLow, eveKey))
+	e.clock.Add(time.Minute)
+	r2, err := c.Handle(ctx, e.alert(t, "model_extraction", "extraction.prada", event.SeverityMedium, eveKey))
+	if err != nil || r2.Created || r2.IncidentID != r1.IncidentID || r2.Escalated == "" || r2.Incident.Severity != event.SeverityHigh {
+		t.Fatalf("probe then extraction: %+v %v, want a join to %s escalated to high", r2, err, r1.IncidentID)
+	}
+	if r3, _ := c.Handle(ctx, e.alert(t, "model_extraction", "extraction.prada", event.SeverityMedium, bobKey)); !r3.Created {
+		t.Error("another key's extraction joined eve's incident")
+	}
+}
