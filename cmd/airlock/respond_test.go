@@ -70,6 +70,10 @@ func TestAttacksBecomeOneIncident(t *testing.T) {
 	if joins := strings.Count(string(tl), `"kind":"alert_joined"`); joins != countItems(alerts) {
 		t.Errorf("%d alert_joined entries for %d alerts: %s", joins, countItems(alerts), tl)
 	}
+	env := []string{"AIRLOCK_SERVER=" + srv.url, "AIRLOCK_TOKEN=" + tok}
+	if out := mustRun(t, env, "incident", "list", "--risk"); !strings.Contains(out, inc.ID) || !strings.Contains(out, "RISK") {
+		t.Errorf("incident list --risk: %s", out)
+	}
 	if out := mustRun(t, nil, "verify", "--data", data); !strings.HasPrefix(out, "OK") {
 		t.Errorf("verify: %s", out)
 	}

@@ -20,7 +20,7 @@ import (
 
 const incidentUsage = `usage: airlock incident <subcommand> [flags]
 
-  list                         incidents, newest first (--phase, --type, --severity, --limit)
+  list                         incidents, newest first (--phase, --type, --severity, --limit; --risk: open ones, riskiest first)
   show ID                      one incident with its timeline, tasks and evidence
   create --title T --type TYPE --severity SEV [--summary S] [--owner O] [--entity kind:value]... [-q]
   set ID [--owner O] [--summary S] [--severity SEV] [--root-cause R] [--containment-waiver W]
@@ -54,6 +54,7 @@ func incidentList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	typ := fs.String("type", "", "only incidents of this type")
 	sev := fs.String("severity", "", "only incidents of this severity")
 	limit := fs.Int("limit", 50, "at most this many (1 to 500)")
+	byRisk := fs.Bool("risk", false, "open incidents only, riskiest first")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -62,6 +63,10 @@ func incidentList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	q := url.Values{}
+	if *byRisk {
+		q.Set("sort", "risk")
+		q.Set("open", "true")
+	}
 	for k, v := range map[string]string{"phase": *phase, "type": *typ, "severity": *sev} {
 		if v != "" {
 			q.Set(k, v)
@@ -84,9 +89,9 @@ func incidentList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSEVERITY\tPHASE\tTYPE\tOWNER\tTITLE")
+	fmt.Fprintln(tw, "ID\tSEVERITY\tRISK\tPHASE\tTYPE\tOWNER\tTITLE")
 	for _, inc := range page.Items {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", inc.ID, inc.Severity, inc.Phase, inc.Type, dash(inc.Owner), truncate(inc.Title, 60))
+		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%s\t%s\t%s\t%s\n", inc.ID, inc.Severity, inc.Risk, inc.Phase, inc.Type, dash(inc.Owner), truncate(inc.Title, 60))
 	}
 	tw.Flush()
 	if page.NextCursor != "" {
