@@ -120,3 +120,28 @@ func BenchmarkParseSTIX(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMatchPrompt measures prompts against literal signatures only,
+// the common case: ordinary prompts, which the screen clears, and ones it
+// cannot (spaced out, or with look-alike letters), which take the full
+// search over every normalised form.
+func BenchmarkMatchPrompt(b *testing.B) {
+	var inds []Indicator
+	for i := range 200 {
+		inds = append(inds, Indicator{ID: fmt.Sprint("sig", i), Type: TypePromptSignature, Value: fmt.Sprintf("known attack phrase number %d", i)})
+	}
+	s := NewSet(inds)
+	for _, tc := range []struct{ name, prompt string }{
+		{"ordinary", benchPrompt},
+		{"short", "What is the weather in Paris tomorrow?"},
+		{"paragraphs", strings.ReplaceAll(benchPrompt, ". ", ".\n\n")},
+		{"look-alikes", strings.ReplaceAll(benchPrompt, "o", "о")},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(tc.prompt)))
+			for b.Loop() {
+				s.MatchPrompt(tc.prompt)
+			}
+		})
+	}
+}

@@ -128,6 +128,9 @@
 // every prefix holding the address is reported; prompt signatures are
 // found with an Aho–Corasick automaton in one pass over each normalised
 // form of the prompt however many signatures there are, then regex
-// signatures run. Set.Match checks a gateway event's address, key hash and
-// prompt, and keeps only indicators valid at the event's time.
+// signatures run. Most prompts are plain ASCII holding no signature; a
+// screen proves that from the raw bytes (a signature in any normalised
+// form would show in a lower-cased, de-leeted view of them) and spares
+// them the normalising. Set.Match checks a gateway event's address, key
+// hash and prompt, and keeps only indicators valid at the event's time.
 package intel

@@ -18,7 +18,9 @@ type Set struct {
 	inds    []Indicator
 	skipped int
 
-	exact    map[netip.Addr]int32
+	exact    map[netip.Addr]int32 // IPv6 addresses
+	exact4   map[uint32]int32     // IPv4 addresses, as numbers
+	seen4    *[1 << 12]uint64     // a bit per ipv4Hash of the addresses in exact4
 	prefixes *prefixTable
 	keys     map[string]int32
 	models   map[string]int32
@@ -28,6 +30,7 @@ type Set struct {
 	literals *literalSet // folded signatures and their space-free forms
 	litInds  [][]int32   // literal pattern → indicators
 	regexes  []regexSignature
+	screen   *screen // clears prompts that cannot hold a literal signature; nil without signatures
 }
 
 type regexSignature struct {
@@ -67,6 +70,8 @@ const minCompact = 8
 func NewSet(list []Indicator) *Set {
 	s := &Set{
 		exact:    make(map[netip.Addr]int32),
+		exact4:   make(map[uint32]int32),
+		seen4:    new([1 << 12]uint64),
 		prefixes: &prefixTable{},
 		keys:     make(map[string]int32),
 		models:   make(map[string]int32),
@@ -125,7 +130,14 @@ func NewSet(list []Indicator) *Set {
 		i := int32(n)
 		switch ind.Type {
 		case TypeIP:
-			s.exact[netip.MustParseAddr(ind.Value)] = i
+			if a := netip.MustParseAddr(ind.Value); a.Is4() {
+				v := ipv4Number(a)
+				s.exact4[v] = i
+				h := ipv4Hash(v)
+				s.seen4[h/64] |= 1 << (h % 64)
+			} else {
+				s.exact[a] = i
+			}
 		case TypeCIDR:
 			s.prefixes.add(netip.MustParsePrefix(ind.Value), i)
 		case TypeAPIKeyHash:
@@ -151,6 +163,9 @@ func NewSet(list []Indicator) *Set {
 	s.prefixes.seal()
 	if len(patterns) > 0 {
 		s.literals = newLiteralSet(patterns)
+	}
+	if len(patterns) > 0 || len(s.regexes) > 0 {
+		s.screen = newScreen(patterns)
 	}
 	return s
 }
@@ -218,6 +233,10 @@ func (s *Set) matchIP(addr netip.Addr, fn func(int32)) {
 		return
 	}
 	addr = addr.Unmap().WithZone("")
+	if addr.Is4() {
+		s.matchIPv4(ipv4Number(addr), fn)
+		return
+	}
 	if i, ok := s.exact[addr]; ok {
 		fn(i)
 	}
@@ -292,27 +311,25 @@ func (s *Set) MatchPrompt(text string) []Indicator {
 }
 
 // matchPrompt calls fn once for each signature found in text, with the
-// folded text it matched.
+// folded text it matched. A prompt the screen clears cannot hold a literal
+// signature, and its forms are simple enough to write down directly.
 func (s *Set) matchPrompt(text string, fn func(ind int32, excerpt string)) {
 	if s == nil || text == "" || s.literals == nil && len(s.regexes) == 0 {
 		return
 	}
-	forms := textnorm.Variants(text)
-	if h := textnorm.Hidden(text); h != "" {
-		forms = append(forms, textnorm.Variants(h)...)
-	}
+	var forms []string
 	var found foundSet
-	for _, form := range forms {
-		if s.literals == nil {
-			break
+	if s.screen.clears(text) {
+		if len(s.regexes) == 0 {
+			return
 		}
-		s.literals.each(form, func(p int32, end int) {
-			for _, i := range s.litInds[p] {
-				if found.add(i) {
-					fn(i, excerpt(form[end-len(s.literals.patterns[p]):end]))
-				}
-			}
-		})
+		forms = plainForms(text)
+	} else {
+		forms = textnorm.Variants(text)
+		if h := textnorm.Hidden(text); h != "" {
+			forms = append(forms, textnorm.Variants(h)...)
+		}
+		s.matchLiterals(forms, &found, fn)
 	}
 	for _, r := range s.regexes {
 		if found.has(r.ind) {
@@ -327,6 +344,105 @@ func (s *Set) matchPrompt(text string, fn func(ind int32, excerpt string)) {
 		}
 	}
 }
+
+// matchLiterals reports the literal signatures found in forms.
+func (s *Set) matchLiterals(forms []string, found *foundSet, fn func(ind int32, excerpt string)) {
+	if s.literals == nil {
+		return
+	}
+	for _, form := range forms {
+		s.literals.each(form, func(p int32, end int) {
+			for _, i := range s.litInds[p] {
+				if found.add(i) {
+					fn(i, excerpt(form[end-len(s.literals.patterns[p]):end]))
+				}
+			}
+		})
+	}
+}
+
+// plainForms is textnorm.Variants for a prompt the screen cleared: plain
+// ASCII without a spaced run, whose forms are the folded text (lower case,
+// white space collapsed and trimmed) and its deleeted form. Written here
+// in one pass that takes no branch on the bytes it reads (whether a byte
+// is white space is data, and a branch on it would often be guessed
+// wrong), then a look at each token with a leetspeak character.
+func plainForms(text string) []string {
+	b := make([]byte, len(text)+1)
+	var leetAt [64]int // where the leetspeak characters went in b
+	n, leets, prevSpace := 0, 0, 1
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		b[n] = foldByte[c]
+		space := int(class[c] >> 1 & 1) // classSpace
+		n += 1 - space&prevSpace        // a space after a space, or first, is dropped
+		prevSpace = space
+		leetAt[leets&63] = n - 1
+		leets += int(isLeet[c])
+	}
+	if n > 0 && b[n-1] == ' ' {
+		n--
+	}
+	f := string(b[:n])
+	if leets == 0 {
+		return []string{f}
+	}
+	if leets > len(leetAt) {
+		return []string{f, textnorm.Deleet(f)}
+	}
+	// Deleet: in each space-separated token with a letter, every leetspeak
+	// character becomes its letter.
+	changed, done := false, 0
+	for _, p := range leetAt[:leets] {
+		if p < done {
+			continue // in a token already seen
+		}
+		start, end := p, p
+		for start > 0 && b[start-1] != ' ' {
+			start--
+		}
+		for end < n && b[end] != ' ' {
+			end++
+		}
+		done = end
+		letter := false
+		for _, c := range b[start:end] {
+			letter = letter || 'a' <= c && c <= 'z'
+		}
+		if letter {
+			for j := start; j < end; j++ {
+				b[j] = canon[b[j]]
+			}
+			changed = true
+		}
+	}
+	if !changed {
+		return []string{f}
+	}
+	return []string{f, string(b[:n])}
+}
+
+// foldByte is what Fold makes of an ASCII byte of cleared text: lower
+// case, and white space a space.
+var foldByte = func() (t [256]byte) {
+	for c := range 256 {
+		t[c] = byte(c)
+		if 'A' <= c && c <= 'Z' || canon[c] == ' ' {
+			t[c] = canon[c]
+		}
+	}
+	return t
+}()
+
+// isLeet marks the characters Deleet may turn into letters.
+var isLeet = func() (t [256]uint8) {
+	for c := 0; c < 0x80; c++ {
+		if canon[c] != 0 && canon[c] != byte(c) && canon[c] != ' ' && !('A' <= c && c <= 'Z') {
+			t[c] = 1
+		}
+	}
+	return t
+}()
 
 // foundSet remembers the indicators already reported for one text: a short
 // list while it is short, a map beyond.
@@ -367,7 +483,11 @@ func excerpt(s string) string { return cut(s, MaxExcerpt) }
 // the event's time (or now, if it has none): its IP address, its API key
 // hash, and its prompt text (PromptText, or Prompt where the text was
 // captured).
-func (s *Set) Match(ev event.Event) []Hit {
+func (s *Set) Match(ev event.Event) []Hit { return s.MatchEvent(&ev) }
+
+// MatchEvent is Match without copying the event, for callers that hold a
+// pointer to it.
+func (s *Set) MatchEvent(ev *event.Event) []Hit {
 	if s == nil || len(s.inds) == 0 {
 		return nil
 	}
@@ -381,7 +501,9 @@ func (s *Set) Match(ev event.Event) []Hit {
 			hits = append(hits, Hit{Indicator: ind, Field: field, Excerpt: excerpt})
 		}
 	}
-	if ev.IP != "" {
+	if v, ok := parseIPv4(ev.IP); ok {
+		s.matchIPv4(v, func(i int32) { hit(i, FieldIP, ev.IP) }) // as netip.Addr.String writes it
+	} else if ev.IP != "" {
 		if a, err := netip.ParseAddr(ev.IP); err == nil {
 			a = a.Unmap().WithZone("")
 			s.matchIP(a, func(i int32) { hit(i, FieldIP, a.String()) })

@@ -71,6 +71,8 @@ type Detector struct {
 	// last is the latest event time seen, the clock of the methods that
 	// touch state outside Observe.
 	last time.Time
+
+	noPrefix bool // tests: read every prompt whole, to check that keeping openings changes nothing
 }
 
 var _ detect.Detector = (*Detector)(nil)
@@ -127,8 +129,8 @@ func (d *Detector) Observe(ev *event.Event, out detect.Sink) {
 			return
 		}
 		text := detect.OutputOf(ev)
-		s, seen := d.observeOutput(ev, k, text, out)
-		d.observeTrigger(ev, k, text, seen, s[fRefusal] == 1, out)
+		s, vs := d.observeOutput(ev, k, text, out)
+		d.observeTrigger(ev, k, vs, text, s[fRefusal] == 1, out)
 	}
 }
 

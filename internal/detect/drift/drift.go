@@ -25,6 +25,12 @@ type versionState struct {
 	prevPinned  bool
 	firstID     string
 	recent      idRing
+	// For the trigger signal, kept so that it need not be looked up per
+	// event: the version's hash (0 until first needed) and its sketch's
+	// slot in the sketch table plus one (0 for none; checked on use, as
+	// the slot may have gone to another version).
+	vhash  uint64
+	sketch int32
 }
 
 // subjectState is what a route (or model) remembers across versions: the
@@ -36,9 +42,9 @@ type subjectState struct {
 }
 
 // observeOutput learns one output into its version's windows and compares
-// them when due. It returns the output's sample and how many outputs the
-// version has seen.
-func (d *Detector) observeOutput(ev *event.Event, k key, text string, out detect.Sink) (sample, uint64) {
+// them when due. It returns the output's sample and the version's state,
+// valid until the next change to d.versions.
+func (d *Detector) observeOutput(ev *event.Event, k key, text string, out detect.Sink) (sample, *versionState) {
 	s := extract(ev, text)
 	fresh := false
 	vs := d.versions.GetOrCreate(k, ev.Time, func() versionState {
@@ -79,7 +85,7 @@ func (d *Detector) observeOutput(ev *event.Event, k key, text string, out detect
 		vs.since = 0
 		d.checkDrift(ev, k, vs, out)
 	}
-	return s, vs.seen
+	return s, vs
 }
 
 // start sets up a version seen for the first time (or again after it was

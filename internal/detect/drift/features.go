@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/bits"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/airlock-ir/airlock/internal/event"
 )
@@ -106,8 +107,11 @@ func extract(ev *event.Event, text string) sample {
 // shapeOf is a cheap look at the start of a text.
 func shapeOf(text string) uint8 {
 	h := head(text, shapeScan)
-	high := 0
-	for i := 0; i < len(h); i++ {
+	high, i := 0, 0
+	for ; i+8 <= len(h); i += 8 {
+		high += bits.OnesCount64(le64(h, i) & msb)
+	}
+	for ; i < len(h); i++ {
 		if h[i] >= 0x80 {
 			high++
 		}
@@ -132,6 +136,9 @@ func shapeOf(text string) uint8 {
 	}
 	if len(lead) > 2 && lead[0] >= '1' && lead[0] <= '9' && (lead[1] == '.' || lead[1] == ')') && lead[2] == ' ' {
 		return shapeList
+	}
+	if c := lead[0]; c < utf8.RuneSelf && c|0x20 != 's' && c|0x20 != 'i' && c|0x20 != 'u' {
+		return shapeProse // no apology: none starts otherwise, and only ſ and the Kelvin sign fold to ASCII
 	}
 	if hasFoldPrefix(lead, "sorry") || hasFoldPrefix(lead, "i'm sorry") || hasFoldPrefix(lead, "i’m sorry") ||
 		hasFoldPrefix(lead, "i am sorry") || hasFoldPrefix(lead, "i apologi") || hasFoldPrefix(lead, "unfortunately") {

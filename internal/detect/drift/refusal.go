@@ -1,6 +1,11 @@
 package drift
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+	"strings"
+)
 
 // refusalHead is how much of an answer is looked at for a refusal.
 const refusalHead = 160
@@ -13,12 +18,51 @@ const refusalHead = 160
 // the drift detector's refusal rate stays consistent with itself, which is
 // all a distribution comparison needs.
 func refused(out string) bool {
-	var buf [refusalHead]byte
+	i := 0
+	for i < len(out) && isRefusalSpace(out[i]) {
+		i++
+	}
+	w := out[i:min(len(out), i+refusalHead)]
+	if strings.IndexByte(w, 0xe2) >= 0 {
+		return refusedSlow(out) // may hold ’, which reads as '
+	}
+	// Lower-case eight bytes at a time: (b|0x80) - k has its high bit set
+	// when b ≥ k, without borrowing from the next byte; non-ASCII bytes
+	// are left alone.
+	var buf refusalBuf
+	n := len(w)
+	j := 0
+	for ; j+8 <= n; j += 8 {
+		x := le64(w, j)
+		upper := ((x | msb) - 'A'*lsb) &^ ((x | msb) - ('Z'+1)*lsb) &^ x & msb
+		binary.LittleEndian.PutUint64(buf[j:], x|upper>>2)
+	}
+	for ; j < n; j++ {
+		c := w[j]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[j] = c
+	}
+	return refusalText(&buf, n)
+}
+
+// refusalBuf holds the start of an answer as judged, and zeros past it to
+// read eight bytes at a time.
+type refusalBuf [refusalHead + 16]byte
+
+func isRefusalSpace(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '"' || c == '*'
+}
+
+// refusedSlow is refused for an answer that may hold ’ in its first bytes.
+func refusedSlow(out string) bool {
+	var buf refusalBuf
 	n := 0
-	for i := 0; i < len(out) && n < len(buf); i++ {
+	for i := 0; i < len(out) && n < refusalHead; i++ {
 		c := out[i]
 		switch {
-		case n == 0 && (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '"' || c == '*'):
+		case n == 0 && isRefusalSpace(c):
 			continue
 		case 'A' <= c && c <= 'Z':
 			c += 'a' - 'A'
@@ -28,10 +72,16 @@ func refused(out string) bool {
 		buf[n] = c
 		n++
 	}
-	s := buf[:n]
+	return refusalText(&buf, n)
+}
+
+// refusalText judges the start of an answer, its first n bytes of buf,
+// lower-cased, with ’ as '.
+func refusalText(buf *refusalBuf, n int) bool {
 	if n == 0 {
 		return false
 	}
+	s := buf[:n]
 	if s[0] == 'i' || s[0] == 'a' {
 		for _, p := range refusalOpeners {
 			if bytes.HasPrefix(s, p) {
@@ -39,7 +89,7 @@ func refused(out string) bool {
 			}
 		}
 	}
-	if bytes.Contains(s, orry) || bytes.Contains(s, polog) {
+	if apologises(buf, n) {
 		for _, p := range refusalVerbs {
 			if bytes.Contains(s, p) {
 				return true
@@ -49,7 +99,24 @@ func refused(out string) bool {
 	return false
 }
 
-var orry, polog = []byte("orry"), []byte("polog")
+// apologises reports whether the first n bytes of buf hold "orry" or
+// "polog". It looks eight bytes at a time for "rr" and "og", rare in
+// English, and only there for the words.
+func apologises(buf *refusalBuf, n int) bool {
+	for j := 0; j < n; j += 8 {
+		x, y := le64(buf[:], j), le64(buf[:], j+1) // zeros past n match neither
+		c := zeroBytes(x^'r'*lsb)&zeroBytes(y^'r'*lsb) | zeroBytes(x^'o'*lsb)&zeroBytes(y^'g'*lsb)
+		for ; c != 0; c &= c - 1 {
+			i := j + bits.TrailingZeros64(c)/8
+			// Past n all is zero, so a match ends within the n bytes.
+			if buf[i] == 'r' && i >= 1 && string(buf[i-1:i+3]) == "orry" ||
+				buf[i] == 'o' && i >= 3 && string(buf[i-3:i+2]) == "polog" {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 func byteStrings(ss ...string) [][]byte {
 	out := make([][]byte, len(ss))

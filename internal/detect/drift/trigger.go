@@ -60,58 +60,52 @@ type triggerState struct {
 	width  int
 	counts []uint16 // sketchDepth rows of width
 	n      uint32   // prompts counted
+	prefix promptPrefix
 }
 
 func newTriggerState(width int) *triggerState {
 	return &triggerState{width: width, counts: make([]uint16, sketchDepth*width)}
 }
 
-// slots returns the counter of h in each row (Kirsch–Mitzenmacher: two
-// hashes make all rows).
-func (t *triggerState) slots(h uint64) [sketchDepth]int {
-	var s [sketchDepth]int
+// slots returns the counter of h in each row (Kirsch–Mitzenmacher: the
+// two halves of h, which is well mixed, make all rows). They are
+// returned one by one: an array result is stored and loaded back with
+// wider loads than its stores, which stalls store forwarding.
+func (t *triggerState) slots(h uint64) (s0, s1, s2, s3 int) {
 	mask := uint64(t.width - 1)
-	h2 := mix(h^stemTag) | 1
-	for r := range sketchDepth {
-		s[r] = r*t.width + int((h+uint64(r)*h2)&mask)
-	}
-	return s
+	h2 := h>>32 | 1
+	w := t.width
+	return int(h & mask), w + int((h+h2)&mask), 2*w + int((h+2*h2)&mask), 3*w + int((h+3*h2)&mask)
 }
 
 // add counts one more prompt holding h, with a conservative update (only
 // the counters at the minimum rise, which keeps overestimates low), and
 // returns the new estimate.
 func (t *triggerState) add(h uint64) uint32 {
-	s := t.slots(h)
-	m := t.counts[s[0]]
-	for _, i := range s[1:] {
-		m = min(m, t.counts[i])
-	}
+	s0, s1, s2, s3 := t.slots(h)
+	c := t.counts
+	_ = c[s3] // s0 < s1 < s2 < s3
+	m := min(c[s0], c[s1], c[s2], c[s3])
 	if m < 1<<16-1 {
 		m++
 	}
-	for _, i := range s {
-		if t.counts[i] < m {
-			t.counts[i] = m
-		}
-	}
+	c[s0], c[s1], c[s2], c[s3] = max(c[s0], m), max(c[s1], m), max(c[s2], m), max(c[s3], m)
 	return uint32(m)
 }
 
 // estimate is how many prompts held h: never fewer than the truth, so a
 // token can look commoner than it is but never rarer.
 func (t *triggerState) estimate(h uint64) uint32 {
-	s := t.slots(h)
-	m := t.counts[s[0]]
-	for _, i := range s[1:] {
-		m = min(m, t.counts[i])
-	}
-	return uint32(m)
+	s0, s1, s2, s3 := t.slots(h)
+	c := t.counts
+	_ = c[s3]
+	return uint32(min(c[s0], c[s1], c[s2], c[s3]))
 }
 
 func (t *triggerState) reset() {
 	clear(t.counts)
 	t.n = 0
+	t.prefix.reset()
 }
 
 func (t *triggerState) halve() {
@@ -147,6 +141,23 @@ func newSketchTable(max, width int) *sketchTable {
 }
 
 func (t *sketchTable) len() int { return len(t.slots) }
+
+// getFor is get for the version whose state is vs, trying the slot it had
+// last before the index.
+func (t *sketchTable) getFor(k key, vs *versionState, now time.Time) *triggerState {
+	if i := int(vs.sketch) - 1; i >= 0 && i < len(t.slots) && t.slots[i].k == k {
+		s := &t.slots[i]
+		if now.After(s.used) {
+			s.used = now
+		}
+		return s.ts
+	}
+	ts := t.get(k, now)
+	if ts != nil {
+		vs.sketch = int32(t.index[k] + 1)
+	}
+	return ts
+}
 
 // get returns k's sketch, giving it one if one is free or idle; nil when
 // none is.
@@ -197,9 +208,16 @@ type cluster struct {
 
 // promptToken is a token of the current prompt with its estimated count.
 type promptToken struct {
-	hash, stem uint64
-	est        uint32
+	token
+	est uint32
 }
+
+// tokenBatch is how many tokens the tokenizer reads at a time.
+const tokenBatch = 256
+
+// maxAnswerTokens bounds the tokens of an answer kept for inAnswer; an
+// answer with more, which inAnswer rarely needs, is read again.
+const maxAnswerTokens = 4 * maxOutputTokens
 
 // triggerScratch is reused from event to event.
 type triggerScratch struct {
@@ -207,10 +225,31 @@ type triggerScratch struct {
 	toks           []promptToken
 	cands          []uint64
 	shingles       []uint64
+	batch          []token // tokens read, tokenBatch at a time
+
+	// The set of a kept opening's tokens the prompt opens with, nil if
+	// none: with prompt, the prompt's distinct tokens.
+	opening *hashSet
+
+	// The answer just digested: its text, its first tokens, where reading
+	// stopped after them, and whether output holds its tokens and stems
+	// yet (built on the first inAnswer).
+	answer     string
+	answerToks []token
+	answerRest tokenizer
+	answerSet  bool
+}
+
+// inPrompt reports whether the current prompt holds the token h.
+func (sc *triggerScratch) inPrompt(h uint64) bool {
+	return sc.opening != nil && sc.opening.has(h) || sc.prompt.has(h)
 }
 
 func newTriggerScratch() triggerScratch {
-	return triggerScratch{prompt: newHashSet(maxPromptTokens), output: newHashSet(2 * maxOutputTokens)}
+	return triggerScratch{
+		prompt: newHashSet(maxPromptTokens), output: newHashSet(2 * maxOutputTokens),
+		batch: make([]token, 0, tokenBatch), answerToks: make([]token, 0, maxAnswerTokens),
+	}
 }
 
 func versionHash(k key) uint64 {
@@ -226,14 +265,14 @@ func versionHash(k key) uint64 {
 }
 
 // observeTrigger counts the prompt's tokens and files the answer under its
-// cluster; seen is how many outputs the version has had, refusal whether
-// this one is a refusal.
-func (d *Detector) observeTrigger(ev *event.Event, k key, text string, seen uint64, refusal bool, out detect.Sink) {
+// cluster; vs is the version's state, refusal whether this answer is a
+// refusal.
+func (d *Detector) observeTrigger(ev *event.Event, k key, vs *versionState, text string, refusal bool, out detect.Sink) {
 	prompt := detect.PromptOf(ev)
-	if prompt == "" || text == "" || seen < triggerStart {
+	if prompt == "" || text == "" || vs.seen < triggerStart {
 		return
 	}
-	ts := d.triggers.get(k, ev.Time)
+	ts := d.triggers.getFor(k, vs, ev.Time)
 	if ts == nil {
 		return
 	}
@@ -243,16 +282,66 @@ func (d *Detector) observeTrigger(ev *event.Event, k key, text string, seen uint
 	var sim simAcc
 	p := tail(prompt, d.cfg.TriggerScan)
 	z := tokenizer{s: p}
-	var t token
-	for sc.prompt.n < maxPromptTokens && z.next(&t) {
-		if !sc.prompt.add(t.hash) {
-			continue
+	// The tokens of a kept opening come first, as reading them would
+	// give them; reading resumes after them. kept is how many distinct
+	// tokens they are, and sc.opening their set, nil when none is kept.
+	kept := 0
+	sc.opening = nil
+	pp := &ts.prefix
+	reuse := !d.noPrefix && pp.opens(p)
+	if reuse {
+		sim = pp.sim
+		for i := range pp.toks {
+			if t := &pp.toks[i]; !t.digits && t.end-t.start >= 2 {
+				sc.toks = append(sc.toks, promptToken{})
+				pt := &sc.toks[len(sc.toks)-1] // field by field: see tokenizer.fill
+				pt.hash, pt.start, pt.end = t.hash, t.start, t.end
+			}
 		}
-		sim.add(t.hash)
-		if t.digits || t.end-t.start < 2 {
-			continue // numbers and single letters: never triggers, and they would crowd the sketch
+		kept, sc.opening, z.i = len(pp.toks), pp.set, pp.end
+	}
+	for kept+sc.prompt.n < maxPromptTokens {
+		batch := z.fill(sc.batch[:0])
+		if len(batch) == 0 {
+			break
 		}
-		sc.toks = append(sc.toks, promptToken{hash: t.hash, stem: t.stem, est: ts.add(t.hash)})
+		// The tokens new to this prompt, moved to the front of batch
+		// without branching on which are: it is data, and a branch on it
+		// would often be guessed wrong.
+		fresh := 0
+		for i := range batch {
+			if kept+sc.prompt.n >= maxPromptTokens {
+				break
+			}
+			t := &batch[i]
+			var isNew int
+			if sc.opening == nil || !sc.opening.has(t.hash) {
+				isNew = sc.prompt.insert(t.hash)
+			}
+			f := &batch[fresh] // fresh ≤ i
+			f.hash, f.start, f.end, f.digits = t.hash, t.start, t.end, t.digits
+			fresh += isNew
+		}
+		for i := range batch[:fresh] {
+			t := &batch[i]
+			sim.add(t.hash)
+			// Numbers and single letters are never triggers, and they
+			// would crowd the sketch.
+			keep := b2i(!t.digits && t.end-t.start >= 2)
+			sc.toks = append(sc.toks, promptToken{})
+			pt := &sc.toks[len(sc.toks)-1] // field by field: see tokenizer.fill
+			pt.hash, pt.start, pt.end = t.hash, t.start, t.end
+			sc.toks = sc.toks[:len(sc.toks)-1+keep]
+		}
+	}
+	if !reuse && !d.noPrefix {
+		pp.learn(p)
+	}
+	// Counted in a loop of their own, in the same order: the sketch's
+	// counters are scattered over more memory than the caches keep, and
+	// a short loop has the reads of many tokens in flight at once.
+	for i := range sc.toks {
+		sc.toks[i].est = ts.add(sc.toks[i].hash)
 	}
 	ts.n++
 	if ts.n >= sketchHalveAt {
@@ -267,16 +356,26 @@ func (d *Detector) observeTrigger(ev *event.Event, k key, text string, seen uint
 		return
 	}
 	fresh := false
-	c := d.outputs.GetOrCreate(outputKey{versionHash(k), digest}, ev.Time, func() cluster { fresh = true; return cluster{} })
+	if vs.vhash == 0 {
+		vs.vhash = versionHash(k)
+	}
+	c := d.outputs.GetOrCreate(outputKey{vs.vhash, digest}, ev.Time, func() cluster { fresh = true; return cluster{} })
 	if c.hits < 1<<32-1 {
 		c.hits++
 	}
 	h := sim.hash()
 	if fresh {
 		limit := uint32(max(2, d.cfg.TriggerRareShare*float64(ts.n)))
+		rare := 0
+		for i := range sc.toks {
+			if sc.toks[i].est <= limit {
+				rare++
+			}
+		}
+		d.prepareAnswer(rare)
 		cands := sc.cands[:0]
-		for _, t := range sc.toks {
-			if t.est <= limit && !d.inAnswer(t) {
+		for i := range sc.toks {
+			if t := &sc.toks[i]; t.est <= limit && !d.inAnswer(p, &t.token) {
 				cands = append(cands, t.hash)
 			}
 		}
@@ -295,14 +394,14 @@ func (d *Detector) observeTrigger(ev *event.Event, k key, text string, seen uint
 	if c.dead || c.alerted {
 		return
 	}
-	kept := c.cands[:0]
+	held := c.cands[:0]
 	for _, t := range c.cands {
-		if sc.prompt.has(t) {
-			kept = append(kept, t)
+		if sc.inPrompt(t) {
+			held = append(held, t)
 		}
 	}
-	c.cands = kept
-	if len(kept) == 0 {
+	c.cands = held
+	if len(held) == 0 {
 		c.cands, c.dead = nil, true
 		return
 	}
@@ -340,39 +439,119 @@ func (d *Detector) observeTrigger(ev *event.Event, k key, text string, seen uint
 }
 
 // answerDigest hashes the normalised start of an answer (its tokens, every
-// number alike) and remembers its tokens and stems for inAnswer. ok is
-// false for an answer too short to count.
+// number alike) and keeps its tokens for inAnswer. ok is false for an
+// answer too short to count.
 func (d *Detector) answerDigest(text string) (digest uint64, ok bool) {
-	set := d.scratch.output
-	set.reset()
-	h := uint64(fnvOffset)
-	size := 0
-	z := tokenizer{s: head(text, d.cfg.TriggerScan)}
-	var t token
-	for z.next(&t) {
+	sc := &d.scratch
+	sc.answer = head(text, d.cfg.TriggerScan)
+	sc.answerSet = false
+	z := tokenizer{s: sc.answer}
+	sc.answerToks = z.fill(sc.answerToks[:0])
+	sc.answerRest = z
+	h, size := digestTokens(fnvOffset, 0, sc.answerToks)
+	for {
+		more := z.fill(sc.batch[:0])
+		if len(more) == 0 {
+			break
+		}
+		h, size = digestTokens(h, size, more)
+	}
+	return mix(h), size >= minOutput
+}
+
+// digestMul is odd, so each step of the digest is a bijection.
+const digestMul = 0xff51afd7ed558ccd
+
+// digestTokens adds tokens to a digest and their lengths (and a separator
+// each) to size.
+func digestTokens(h uint64, size int, toks []token) (uint64, int) {
+	for i := range toks {
+		t := &toks[i]
 		th := t.hash
 		if t.digits {
 			th = digitsToken
 		}
-		h = mix(h ^ th)
+		h = (h ^ th) * digestMul
 		size += t.end - t.start + 1
-		if set.n < 2*maxOutputTokens-1 {
-			set.add(t.hash)
-			if t.stem != 0 {
-				set.add(t.stem)
-			}
-		}
 	}
-	return h, size >= minOutput
+	return h, size
 }
 
-// inAnswer reports whether the answer just digested holds the prompt token
-// t, or a word with its first stemLen bytes.
-func (d *Detector) inAnswer(t promptToken) bool {
-	if t.stem != 0 {
-		return d.scratch.output.has(t.stem)
+// inAnswer reports whether the answer just digested holds the token t of
+// prompt, or a word with its first stemLen bytes. prepareAnswer must have
+// been called.
+func (d *Detector) inAnswer(prompt string, t *token) bool {
+	sc := &d.scratch
+	stem := t.stem(prompt)
+	if sc.answerSet {
+		if stem != 0 {
+			return sc.output.has(stem)
+		}
+		return sc.output.has(t.hash)
 	}
-	return d.scratch.output.has(t.hash)
+	if stem == 0 {
+		for i := range sc.answerToks {
+			if sc.answerToks[i].hash == t.hash {
+				return true
+			}
+		}
+		return false
+	}
+	// A stem starts with the token's first byte, lower-cased as hashed.
+	first := prompt[t.start] | 0x20
+	for i := range sc.answerToks {
+		a := &sc.answerToks[i]
+		if a.end-a.start >= stemLen && sc.answer[a.start]|0x20 == first && a.stem(sc.answer) == stem {
+			return true
+		}
+	}
+	return false
+}
+
+// prepareAnswer readies inAnswer for n tokens: a few are looked for among
+// the answer's tokens; for more, or a long answer, the answer's tokens and
+// stems go in the output set, as many as it holds, which is what inAnswer
+// then looks in.
+func (d *Detector) prepareAnswer(n int) {
+	sc := &d.scratch
+	if n == 0 || sc.answerSet {
+		return
+	}
+	if sc.answerRest.i < len(sc.answerRest.s) || len(sc.answerToks) > maxOutputTokens/2 || n*len(sc.answerToks) > 2048 {
+		d.fillAnswerSet()
+	}
+}
+
+// fillAnswerSet puts the tokens and stems of the answer just digested in
+// the output set, as many as it holds.
+func (d *Detector) fillAnswerSet() {
+	sc := &d.scratch
+	set := sc.output
+	set.reset()
+	sc.answerSet = true
+	add := func(toks []token) bool {
+		for i := range toks {
+			if set.n >= 2*maxOutputTokens-1 {
+				return false
+			}
+			t := &toks[i]
+			set.add(t.hash)
+			if stem := t.stem(sc.answer); stem != 0 {
+				set.add(stem)
+			}
+		}
+		return true
+	}
+	if !add(sc.answerToks) {
+		return
+	}
+	z := sc.answerRest
+	for {
+		more := z.fill(sc.batch[:0])
+		if len(more) == 0 || !add(more) {
+			return
+		}
+	}
 }
 
 func (d *Detector) raiseTrigger(ev *event.Event, k key, prompt, answer string, c *cluster, tok uint64, est, n uint32, out detect.Sink) {

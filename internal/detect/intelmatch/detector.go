@@ -56,7 +56,7 @@ func (d *Detector) Observe(ev *event.Event, out detect.Sink) {
 	if set == nil || set.Len() == 0 {
 		return
 	}
-	hits := set.Match(*ev)
+	hits := set.MatchEvent(ev)
 	if ev.Kind == "model_registry" {
 		for _, sum := range strings.Fields(ev.Attrs[fieldModelHash]) {
 			for _, ind := range set.MatchModelHash(sum) {
