@@ -10,6 +10,7 @@ import (
 	bin "encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/airlock-ir/airlock/internal/testcorpus"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -39,37 +40,8 @@ func fxWrite(t *testing.T, path string, content []byte) {
 	}
 }
 
-// fxCorpus finds the shared data folder: AIRLOCK_DATA, or shared/data
-// beside the module root. Without it the test skips, except under CI=true.
-func fxCorpus(t *testing.T, rel string) string {
-	t.Helper()
-	var candidates []string
-	if d := os.Getenv("AIRLOCK_DATA"); d != "" {
-		candidates = append(candidates, d)
-	}
-	if wd, err := os.Getwd(); err == nil {
-		for dir := wd; ; dir = filepath.Dir(dir) {
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				candidates = append(candidates, filepath.Join(dir, "..", "shared", "data"))
-				break
-			}
-			if filepath.Dir(dir) == dir {
-				break
-			}
-		}
-	}
-	for _, d := range candidates {
-		if _, err := os.Stat(filepath.Join(d, rel)); err == nil {
-			return filepath.Join(d, rel)
-		}
-	}
-	msg := fmt.Sprintf("corpus not found: expected shared/data/%s beside the module root (or AIRLOCK_DATA)", rel)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
+// fxCorpus is rel in the shared data folder.
+func fxCorpus(t *testing.T, rel string) string { return filepath.Join(testcorpus.Root(t, rel), rel) }
 
 // fxRun runs the binary and checks the exit status.
 func fxRun(t *testing.T, wantCode int, args ...string) (string, string) {

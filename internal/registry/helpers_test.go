@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"github.com/airlock-ir/airlock/internal/testcorpus"
 	"io"
 	"os"
 	"path/filepath"
@@ -135,34 +136,8 @@ func copyDir(t *testing.T, src string) string {
 	return dst
 }
 
-// corpus finds ../shared/data/models/model-transparency beside the module
-// root, or under AIRLOCK_DATA. It skips without it, and fails under CI=true.
+// corpus is the model-transparency folder of the shared data.
 func corpus(t *testing.T) string {
-	t.Helper()
 	const rel = "models/model-transparency"
-	if d := os.Getenv("AIRLOCK_DATA"); d != "" {
-		if _, err := os.Stat(filepath.Join(d, rel)); err == nil {
-			return filepath.Join(d, rel)
-		}
-	}
-	if wd, err := os.Getwd(); err == nil {
-		for dir := wd; ; dir = filepath.Dir(dir) {
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				d := filepath.Join(dir, "..", "shared", "data", rel)
-				if _, err := os.Stat(d); err == nil {
-					return d
-				}
-				break
-			}
-			if filepath.Dir(dir) == dir {
-				break
-			}
-		}
-	}
-	msg := "corpus not found: expected ../shared/data/" + rel + " beside the module root (or set AIRLOCK_DATA)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
+	return filepath.Join(testcorpus.Root(t, rel), rel)
 }

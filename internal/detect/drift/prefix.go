@@ -1,5 +1,7 @@
 package drift
 
+import "github.com/airlock-ir/airlock/internal/detect"
+
 // A route's prompts mostly open the same way, with its system prompt: the
 // tokens of that opening, which of them occur first, and the SimHash votes
 // they cast are the same for every prompt. A version keeps them for the
@@ -24,7 +26,7 @@ type promptPrefix struct {
 	text      string
 	need, end int
 	toks      []token
-	sim       simAcc // the votes of toks
+	sim       detect.SimHash // the votes of toks
 	set       *hashSet
 }
 
@@ -55,7 +57,7 @@ func (pp *promptPrefix) learn(p string) {
 	}
 	pp.set.reset()
 	pp.toks = pp.toks[:0]
-	pp.sim = simAcc{}
+	pp.sim = detect.SimHash{}
 	pp.need, pp.end = 0, 0
 	z := tokenizer{s: p}
 	var batch [64]token
@@ -66,7 +68,7 @@ func (pp *promptPrefix) learn(p string) {
 			t := toks[settled]
 			if pp.set.add(t.hash) {
 				pp.toks = append(pp.toks, t)
-				pp.sim.add(t.hash)
+				pp.sim.Add(t.hash)
 			}
 			pp.end = t.end
 			settled++

@@ -1,6 +1,7 @@
 package drift
 
 import (
+	"github.com/airlock-ir/airlock/internal/detect"
 	"math/bits"
 	"unicode"
 	"unicode/utf8"
@@ -18,17 +19,8 @@ const (
 	fnvPrime  = 1099511628211
 )
 
-// mix is the splitmix64 finaliser, a bijection whose every output bit
-// depends on every input bit: the sketch's buckets and SimHash's votes
-// need every bit to carry entropy, and FNV-1a's low bits are weak.
-func mix(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
-}
+// mix spreads a hash over all 64 bits (see detect.Mix64).
+func mix(x uint64) uint64 { return detect.Mix64(x) }
 
 // token is one token found by scan: its hash, where it is in the text and
 // whether it is only digits. Its stem, for a token of at least stemLen
@@ -407,60 +399,6 @@ func tail(s string, n int) string {
 
 // head returns at most the first n bytes of s.
 func head(s string, n int) string { return s[:min(len(s), n)] }
-
-// simAcc adds up, for each of the 64 bit positions, how many features have
-// that bit set, to make a SimHash. The 64 counters are bit-sliced: planes[i]
-// holds bit i of every counter, so adding a feature is a ripple-carry add
-// that touches two planes on average instead of 64 counters.
-type simAcc struct {
-	planes [16]uint64
-	n      int
-}
-
-func (a *simAcc) add(x uint64) {
-	if a.n == 1<<16-1 {
-		return
-	}
-	a.n++
-	// Four planes at a time: the carry seldom passes the fourth, so the
-	// loop's exit is well predicted, where testing after each plane
-	// would often guess wrong.
-	for i := 0; i < len(a.planes); i += 4 {
-		p := a.planes[i : i+4 : i+4]
-		t := p[0] & x
-		p[0] ^= x
-		x = t
-		t = p[1] & x
-		p[1] ^= x
-		x = t
-		t = p[2] & x
-		p[2] ^= x
-		x = t
-		t = p[3] & x
-		p[3] ^= x
-		x = t
-		if x == 0 {
-			return
-		}
-	}
-}
-
-// hash sets bit j when more than half the features have bit j set.
-func (a *simAcc) hash() uint64 {
-	half := uint64(a.n / 2)
-	var gt uint64
-	eq := ^uint64(0)
-	for i := len(a.planes) - 1; i >= 0; i-- {
-		p := a.planes[i]
-		if half>>i&1 == 1 {
-			eq &= p
-		} else {
-			gt |= eq & p
-			eq &^= p
-		}
-	}
-	return gt
-}
 
 // hashSet is a set of token hashes for one text, reused from event to
 // event: open addressing, cleared in constant time by bumping a generation.

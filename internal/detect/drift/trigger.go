@@ -279,7 +279,7 @@ func (d *Detector) observeTrigger(ev *event.Event, k key, vs *versionState, text
 	sc := &d.scratch
 	sc.prompt.reset()
 	sc.toks = sc.toks[:0]
-	var sim simAcc
+	var sim detect.SimHash
 	p := tail(prompt, d.cfg.TriggerScan)
 	z := tokenizer{s: p}
 	// The tokens of a kept opening come first, as reading them would
@@ -324,7 +324,7 @@ func (d *Detector) observeTrigger(ev *event.Event, k key, vs *versionState, text
 		}
 		for i := range batch[:fresh] {
 			t := &batch[i]
-			sim.add(t.hash)
+			sim.Add(t.hash)
 			// Numbers and single letters are never triggers, and they
 			// would crowd the sketch.
 			keep := b2i(!t.digits && t.end-t.start >= 2)
@@ -363,7 +363,7 @@ func (d *Detector) observeTrigger(ev *event.Event, k key, vs *versionState, text
 	if c.hits < 1<<32-1 {
 		c.hits++
 	}
-	h := sim.hash()
+	h := sim.Sum()
 	if fresh {
 		limit := uint32(max(2, d.cfg.TriggerRareShare*float64(ts.n)))
 		rare := 0

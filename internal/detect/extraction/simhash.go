@@ -1,6 +1,7 @@
 package extraction
 
 import (
+	"github.com/airlock-ir/airlock/internal/detect"
 	"math/bits"
 	"unicode/utf8"
 )
@@ -24,65 +25,14 @@ const (
 	fnvPrime  = 1099511628211
 )
 
-// mix is the splitmix64 finaliser: it spreads a token hash's entropy over
-// all 64 bits, which SimHash needs since every bit votes.
-func mix(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
-}
-
-// simAcc adds up, for each of the 64 bit positions, how many features have
-// that bit set. The 64 counters are bit-sliced: planes[i] holds bit i of
-// every counter, so adding a feature is a ripple-carry add that touches on
-// average two planes instead of 64 counters.
-type simAcc struct {
-	planes [16]uint64
-	n      int
-}
-
-func (a *simAcc) add(x uint64) {
-	if a.n == 1<<16-1 {
-		return
-	}
-	a.n++
-	for i := range a.planes {
-		t := a.planes[i] & x
-		a.planes[i] ^= x
-		x = t
-		if x == 0 {
-			return
-		}
-	}
-}
-
-// hash sets bit j when more than half the features have bit j set: a
-// bit-sliced comparison of every counter with n/2, most significant bit
-// first.
-func (a *simAcc) hash() uint64 {
-	half := uint64(a.n / 2)
-	var gt uint64
-	eq := ^uint64(0)
-	for i := len(a.planes) - 1; i >= 0; i-- {
-		p := a.planes[i]
-		if half>>i&1 == 1 {
-			eq &= p
-		} else {
-			gt |= eq & p
-			eq &^= p
-		}
-	}
-	return gt
-}
+// mix spreads a token hash over all 64 bits, which SimHash needs.
+func mix(x uint64) uint64 { return detect.Mix64(x) }
 
 // features tokenises s once and returns its SimHash, its trigger words and
 // its longest run of a repeated word.
 func features(s string, triggers *triggerTable) textFeatures {
 	var (
-		acc              simAcc
+		acc              detect.SimHash
 		f                textFeatures
 		prev             uint64 // hash of the previous token, 0 at the start
 		prevDigits       int    // length of the previous token if it was all digits
@@ -94,9 +44,9 @@ func features(s string, triggers *triggerTable) textFeatures {
 	)
 	token := func(th uint64, wordy bool, digits int) {
 		f.tokens++
-		acc.add(mix(th))
+		acc.Add(mix(th))
 		if prev != 0 {
-			acc.add(mix(prev*0x9e3779b97f4a7c15 ^ th))
+			acc.Add(mix(prev*0x9e3779b97f4a7c15 ^ th))
 		}
 		if wordy {
 			flags, bit := triggers.lookup(th)
@@ -162,7 +112,7 @@ func features(s string, triggers *triggerTable) textFeatures {
 		i += n
 	}
 	endWord()
-	f.sim = acc.hash()
+	f.sim = acc.Sum()
 	return f
 }
 

@@ -5,44 +5,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"os"
-	"path/filepath"
+	"github.com/airlock-ir/airlock/internal/testcorpus"
 	"strconv"
 	"strings"
 	"testing"
 )
 
-// dataDir finds ../shared/data beside the module root (the folder holding
-// go.mod), or AIRLOCK_DATA if set. A test that needs it skips when it is
-// missing, and fails under CI=true, where the data must be present.
-func dataDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("AIRLOCK_DATA"); d != "" {
-		return d
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			d := filepath.Join(dir, "..", "shared", "data")
-			if _, err := os.Stat(filepath.Join(d, "models", "picklescan")); err == nil {
-				return d
-			}
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			break
-		}
-	}
-	msg := "model corpus not found: needs ../shared/data/models (picklescan, modelscan, safetensors, onnx) beside the module root, or AIRLOCK_DATA"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
+// dataDir is the shared data folder holding the model corpora.
+func dataDir(t testing.TB) string { return testcorpus.Root(t, "models/picklescan") }
 
 // scanData scans bytes as if they were a file in dir.
 func scanData(t testing.TB, data []byte, opts Options) (string, []Finding) {

@@ -3,6 +3,7 @@ package signing
 import (
 	"bytes"
 	"crypto/elliptic"
+	"github.com/airlock-ir/airlock/internal/testcorpus"
 	"os"
 	"path/filepath"
 	"testing"
@@ -16,10 +17,7 @@ func FuzzReadBundle(f *testing.F) {
 	f.Add([]byte(`{"a": 1, "a": 2}`))
 	f.Add([]byte(`[{}]`))
 	// The real vectors, when the corpus is there; the fuzzer runs without it.
-	if d := os.Getenv("AIRLOCK_DATA"); d != "" || findDataDir() != "" {
-		if d == "" {
-			d = findDataDir()
-		}
+	if d := testcorpus.Find(transparency); d != "" {
 		for _, s := range []string{"v1.1.0-elliptic-key", "v1.1.0-certificate", "v1.1.0-sigstore"} {
 			if data, err := os.ReadFile(filepath.Join(d, "models", "model-transparency", s, "model.sig")); err == nil {
 				f.Add(data)

@@ -11,52 +11,17 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"github.com/airlock-ir/airlock/internal/testcorpus"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
 )
 
-// dataDir finds ../shared/data beside the module root (the folder holding
-// go.mod), or AIRLOCK_DATA if set. It skips the test when the data is
-// missing, and fails under CI=true, where the data must be present.
-func dataDir(t testing.TB) string {
-	t.Helper()
-	d := os.Getenv("AIRLOCK_DATA")
-	if d == "" {
-		d = findDataDir()
-	}
-	if d != "" {
-		if _, err := os.Stat(filepath.Join(d, "models", "model-transparency")); err == nil {
-			return d
-		}
-	}
-	msg := "corpus not found: expected ../shared/data/models/model-transparency beside the module root (or set AIRLOCK_DATA)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
+// dataDir is the shared data folder holding the model-signing vectors.
+func dataDir(t testing.TB) string { return testcorpus.Root(t, transparency) }
 
-func findDataDir() string {
-	wd, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			d := filepath.Join(dir, "..", "shared", "data")
-			if _, err := os.Stat(filepath.Join(d, "models", "model-transparency")); err == nil {
-				return d
-			}
-			return ""
-		}
-		if filepath.Dir(dir) == dir {
-			return ""
-		}
-	}
-}
+const transparency = "models/model-transparency"
 
 // sample returns the model-transparency test vectors folder.
 func sample(t testing.TB, parts ...string) string {

@@ -2,6 +2,7 @@ package weights
 
 import (
 	"encoding/binary"
+	"github.com/airlock-ir/airlock/internal/testcorpus"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -11,36 +12,8 @@ import (
 	"github.com/airlock-ir/airlock/internal/forensics/tensors"
 )
 
-// dataDir finds ../shared/data beside the module root, or AIRLOCK_DATA. It
-// skips the test when the data is missing, and fails under CI=true.
-func dataDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("AIRLOCK_DATA"); d != "" {
-		return d
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			d := filepath.Join(dir, "..", "shared", "data")
-			if _, err := os.Stat(filepath.Join(d, "models", "safetensors")); err == nil {
-				return d
-			}
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			break
-		}
-	}
-	msg := "corpus not found: expected ../shared/data/models/safetensors beside the module root (or set AIRLOCK_DATA)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
+// dataDir is the shared data folder holding the safetensors samples.
+func dataDir(t testing.TB) string { return testcorpus.Root(t, "models/safetensors") }
 
 // matrix is a float32 tensor under construction.
 type matrix struct {
