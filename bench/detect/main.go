@@ -32,6 +32,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,6 +63,7 @@ type result struct {
 	AttacksDetected    map[string]bool `json:"attacks_detected"`
 	OrdinaryAlerts     map[string]int  `json:"alerts_about_ordinary_callers"`
 	HeapMB             float64         `json:"heap_mb_after_gc"`
+	Skipped            []string        `json:"skipped,omitempty"`
 }
 
 func main() {
@@ -71,7 +73,12 @@ func main() {
 	span := flag.Duration("span", 2*time.Hour, "simulated time the events cover")
 	seed := flag.Uint64("seed", 1, "random seed")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measured loops to this file")
+	skip := flag.String("skip", "", "detectors to leave out, comma-separated (extraction, anomaly, leakage, drift, credential, intel, rules)")
 	flag.Parse()
+	dets, err := detectors(*skip)
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	g := newGenerator(*seed, *nCallers, *nEvents, *span)
 	var clock time.Time
@@ -83,7 +90,7 @@ func main() {
 			ordinaryAlerts[a.Rule]++
 		}
 	})
-	engine := detect.NewEngine(detectors(), sink, detect.EngineOptions{Now: func() time.Time { return clock }})
+	engine := detect.NewEngine(dets, sink, detect.EngineOptions{Now: func() time.Time { return clock }})
 
 	if *cpuProfile != "" {
 		// The profile covers generation too; the figures below do not.
@@ -134,9 +141,12 @@ func main() {
 		AttacksDetected:    map[string]bool{},
 		OrdinaryAlerts:     ordinaryAlerts,
 		HeapMB:             round(float64(ms.HeapAlloc)/(1<<20), 1),
+		Skipped:            skipped(*skip),
 	}
-	for attack, rule := range expected {
-		r.AttacksDetected[attack] = counts[rule] > 0
+	for attack, e := range expected {
+		if !slices.Contains(r.Skipped, e.detector) {
+			r.AttacksDetected[attack] = counts[e.rule] > 0
+		}
 	}
 	if *asJSON {
 		b, _ := json.Marshal(r)
@@ -172,20 +182,21 @@ func aboutOrdinaryCaller(a event.Alert) bool {
 	return false
 }
 
-// expected maps each injected attack to the rule that must catch it.
-var expected = map[string]string{
-	"model_extraction":     extraction.RulePRADA,
-	"logprob_harvest":      extraction.RuleLogprobs,
-	"membership_inference": extraction.RuleNearDuplicate,
-	"divergence":           extraction.RuleDivergence,
-	"model_probe":          extraction.RuleProbe,
-	"canary_leak":          leakage.RuleCanary,
-	"system_prompt_leak":   leakage.RuleSystemPrompt,
-	"secret_leak":          leakage.RuleSecret,
-	"new_caller_burst":     anomaly.RuleNewCallers,
-	"error_storm":          anomaly.RuleErrors,
-	"sponge_latency":       anomaly.RuleRouteLatency,
-	"user_rule":            "big-prompts",
+// expected maps each injected attack to the detector and rule that must
+// catch it.
+var expected = map[string]struct{ detector, rule string }{
+	"model_extraction":     {"extraction", extraction.RulePRADA},
+	"logprob_harvest":      {"extraction", extraction.RuleLogprobs},
+	"membership_inference": {"extraction", extraction.RuleNearDuplicate},
+	"divergence":           {"extraction", extraction.RuleDivergence},
+	"model_probe":          {"extraction", extraction.RuleProbe},
+	"canary_leak":          {"leakage", leakage.RuleCanary},
+	"system_prompt_leak":   {"leakage", leakage.RuleSystemPrompt},
+	"secret_leak":          {"leakage", leakage.RuleSecret},
+	"new_caller_burst":     {"anomaly", anomaly.RuleNewCallers},
+	"error_storm":          {"anomaly", anomaly.RuleErrors},
+	"sponge_latency":       {"anomaly", anomaly.RuleRouteLatency},
+	"user_rule":            {"rules", "big-prompts"},
 }
 
 const canary = "AIRLOCK-CANARY-5d1e8f02"
@@ -228,21 +239,54 @@ rules:
     condition: support and asks
 `
 
-func detectors() []detect.Detector {
+// skipped is the sorted list of detector names in a -skip value.
+func skipped(list string) []string {
+	var out []string
+	for name := range strings.SplitSeq(list, ",") {
+		if name = strings.TrimSpace(name); name != "" && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// detectors returns every stream detector but those named in skip.
+func detectors(skip string) ([]detect.Detector, error) {
+	all, err := allDetectors()
+	if err != nil {
+		return nil, err
+	}
+	leave := skipped(skip)
+	var out []detect.Detector
+	for _, name := range leave {
+		if _, ok := all[name]; !ok {
+			return nil, fmt.Errorf("-skip: no detector %q", name)
+		}
+	}
+	for _, name := range []string{"extraction", "anomaly", "leakage", "drift", "credential", "intel", "rules"} {
+		if !slices.Contains(leave, name) {
+			out = append(out, all[name])
+		}
+	}
+	return out, nil
+}
+
+func allDetectors() (map[string]detect.Detector, error) {
 	rs, err := rules.Parse("bench-rules.yaml", []byte(userRules))
 	if err != nil {
-		log.Fatal(err)
+		return nil, err
 	}
 	leak, err := leakage.New(leakage.Config{
 		Canaries:              []string{canary},
 		SystemPromptFragments: map[string][]string{"support": {"Internal escalation code is ORANGE-42", "Never give investment advice."}},
 	})
 	if err != nil {
-		log.Fatal(err)
+		return nil, err
 	}
 	dr, err := drift.New(drift.Config{})
 	if err != nil {
-		log.Fatal(err)
+		return nil, err
 	}
 	// A feed of hostile addresses and signatures that ordinary traffic
 	// does not match: the cost of looking every event up.
@@ -254,15 +298,15 @@ func detectors() []detect.Detector {
 		inds = append(inds, intel.Indicator{ID: fmt.Sprint("sig", i), Type: intel.TypePromptSignature, Value: fmt.Sprintf("known attack phrase number %d", i), Severity: event.SeverityHigh, Confidence: 0.9})
 	}
 	set := intel.NewSet(inds)
-	return []detect.Detector{
-		extraction.New(extraction.Config{}),
-		anomaly.New(anomaly.Config{}),
-		leak,
-		dr,
-		credential.New(credential.Config{}),
-		intelmatch.New(func() *intel.Set { return set }),
-		rules.New(rs, rules.Options{}),
-	}
+	return map[string]detect.Detector{
+		"extraction": extraction.New(extraction.Config{}),
+		"anomaly":    anomaly.New(anomaly.Config{}),
+		"leakage":    leak,
+		"drift":      dr,
+		"credential": credential.New(credential.Config{}),
+		"intel":      intelmatch.New(func() *intel.Set { return set }),
+		"rules":      rules.New(rs, rules.Options{}),
+	}, nil
 }
 
 // cpuTime is the process's user + system CPU time so far.

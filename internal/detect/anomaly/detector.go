@@ -76,7 +76,7 @@ func newSeries() series { return series{bucket: noBucket} }
 type Detector struct {
 	cfg                 Config
 	params              [numMeasures]detect.BaselineParams
-	callers             *detect.State[event.Entity, series]
+	callers             *detect.State[string, series] // by callerKey
 	routes              *detect.State[string, series]
 	bucket              int64
 	callerMin, routeMin [numMeasures]float64
@@ -89,7 +89,7 @@ func New(cfg Config) *Detector {
 	cfg = cfg.withDefaults()
 	d := &Detector{
 		cfg:     cfg,
-		callers: detect.NewState[event.Entity, series](cfg.MaxCallers, cfg.CallerTTL),
+		callers: detect.NewState[string, series](cfg.MaxCallers, cfg.CallerTTL),
 		routes:  detect.NewState[string, series](cfg.MaxRoutes, 24*cfg.CallerTTL),
 		bucket:  int64(cfg.Bucket),
 	}
@@ -134,8 +134,8 @@ func (d *Detector) Observe(ev *event.Event, out detect.Sink) {
 	fresh := false
 	who, hasCaller := detect.Caller(ev)
 	if hasCaller {
-		s := d.callers.GetOrCreate(who, ev.Time, func() series { fresh = true; return newSeries() })
-		d.update(s, b, &add)
+		s := d.callers.GetOrCreate(callerKey(who), ev.Time, func() series { fresh = true; return newSeries() })
+		d.update(s, b, &add, callerMeasures)
 		d.check(ev, s, false, who, out)
 	}
 	route := routeName(ev)
@@ -146,17 +146,32 @@ func (d *Detector) Observe(ev *event.Event, out detect.Sink) {
 		add[mNew] = 1
 	}
 	s := d.routes.GetOrCreate(route, ev.Time, newSeries)
-	d.update(s, b, &add)
+	d.update(s, b, &add, numMeasures)
 	d.check(ev, s, true, event.Entity{Kind: event.EntityRoute, Value: route}, out)
 }
 
+// callerKey is who's key in d.callers: a string hashes and compares faster
+// than an entity. An API key, the usual caller, is its own key; a user or an
+// IP is marked with its kind after a byte that cannot open an entity value
+// (valid UTF-8), so that no two callers share a key.
+func callerKey(who event.Entity) string {
+	if who.Kind == event.EntityAPIKey {
+		return who.Value
+	}
+	return "\xff" + string(who.Kind) + "\x00" + who.Value
+}
+
+// callerMeasures are the measures judged per caller: all but mNew, which
+// only routes count, so a caller's series neither counts nor learns it.
+const callerMeasures = mNew
+
 // update adds one event to s, first closing its bucket if the event is in a
 // later one: the closed bucket's values are learned, then a zero for every
-// idle bucket in between.
-func (d *Detector) update(s *series, b int64, add *[numMeasures]float64) {
+// idle bucket in between. Only the first n measures are kept.
+func (d *Detector) update(s *series, b int64, add *[numMeasures]float64, n measure) {
 	if b > s.bucket {
 		if s.bucket != noBucket {
-			for m := range numMeasures {
+			for m := range n {
 				v := s.cur[m]
 				if measure(m) == mLatency {
 					if s.latN == 0 {
@@ -172,7 +187,7 @@ func (d *Detector) update(s *series, b int64, add *[numMeasures]float64) {
 		}
 		s.bucket, s.cur, s.latN, s.fired, s.first = b, [numMeasures]float64{}, 0, 0, ""
 	}
-	for m := range numMeasures {
+	for m := range n {
 		s.cur[m] += add[m]
 	}
 	if add[mLatency] > 0 {

@@ -28,15 +28,86 @@ const refusalHead = 160
 // answer: an opening "I can't" / "I cannot" / "I won't" / "I'm unable", or
 // an apology together with a can't. "I'm sorry to hear that" alone is not a
 // refusal.
+//
+// Nearly every answer is ruled out by mayRefuse, one pass over the head
+// that folds nothing; only those it lets through are folded and matched.
 func modelRefused(out string) bool {
+	return mayRefuse(out) && refusalAt(out)
+}
+
+// mayRefuse is false for an answer refusalAt certainly rejects. An opener
+// starts "i" and then a space or an apostrophe, or "as"; an apology holds
+// "rr" (sorry) or "og" (apolog), in either case.
+func mayRefuse(out string) bool {
+	i := 0
+	for i < len(out) && i < refusalHead && isRefusalPad(out[i]) {
+		i++
+	}
+	if i >= len(out) || i >= refusalHead {
+		return false
+	}
+	if i+1 < refusalHead && i+1 < len(out) {
+		switch c, next := out[i]|0x20, out[i+1]; {
+		case c == 'i' && (next == ' ' || next == '\'' || next == 0xe2),
+			c == 'a' && next|0x20 == 's':
+			return true
+		}
+	}
+	// refusalAt reads refusalHead bytes once folded; a folded ’ is three
+	// bytes shorter, so with curly apostrophes it may read up to three times
+	// as far.
+	w := out[:min(len(out), refusalHead)]
+	if strings.IndexByte(w, 0xe2) >= 0 {
+		w = out[:min(len(out), 3*refusalHead)]
+	}
+	// Eight bytes at a time: flag each byte that is r, o or g in either
+	// case, then look for an r after an r or a g after an o, the byte
+	// before a word's first coming from the word before.
+	var prevR, prevO uint64
+	for len(w) > 0 {
+		var x uint64
+		if len(w) >= 8 {
+			x = uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+				uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+			w = w[8:]
+		} else {
+			for k := len(w) - 1; k >= 0; k-- {
+				x = x<<8 | uint64(w[k])
+			}
+			w = ""
+		}
+		x |= 0x2020202020202020
+		r, o, g := bytesEqual(x, 'r'), bytesEqual(x, 'o'), bytesEqual(x, 'g')
+		if r&(r<<8|prevR>>56) != 0 || g&(o<<8|prevO>>56) != 0 {
+			return true
+		}
+		prevR, prevO = r, o
+	}
+	return false
+}
+
+// bytesEqual has the high bit of each byte of x that equals c set, and no
+// other bit.
+func bytesEqual(x uint64, c byte) uint64 {
+	const lo7 = 0x7f7f7f7f7f7f7f7f
+	t := x ^ (0x0101010101010101 * uint64(c))
+	return ^((t&lo7 + lo7) | t | lo7)
+}
+
+func isRefusalPad(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\t' || c == '"' || c == '*'
+}
+
+// refusalAt is the exact test behind modelRefused.
+func refusalAt(out string) bool {
 	if out == "" {
 		return false
 	}
 	head := out[:min(len(out), refusalHead)]
-	// Most answers neither open with "i" or "as" nor apologise: two cheap
-	// scans rule them out before anything is folded.
+	// An answer that opens with neither "i" nor "a" counts only with an
+	// apology spelt "orry", "ORRY", "polog" or "POLOG" in its head.
 	lead := head
-	for lead != "" && (lead[0] == ' ' || lead[0] == '\n' || lead[0] == '\t' || lead[0] == '"' || lead[0] == '*') {
+	for lead != "" && isRefusalPad(lead[0]) {
 		lead = lead[1:]
 	}
 	if lead == "" {

@@ -88,6 +88,9 @@ func (d *Detector) Name() string { return Name }
 // networkOf is the /24 of an IPv4 address or the /48 of an IPv6 one: a
 // client moving within its own network is not a new place.
 func networkOf(ip string) (netip.Prefix, bool) {
+	if a, ok := parseDottedQuad(ip); ok {
+		return netip.PrefixFrom(netip.AddrFrom4([4]byte{a[0], a[1], a[2], 0}), 24), true
+	}
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
 		return netip.Prefix{}, false
@@ -99,6 +102,38 @@ func networkOf(ip string) (netip.Prefix, bool) {
 	}
 	p, err := a.Prefix(bits)
 	return p, err == nil
+}
+
+// parseDottedQuad parses an IPv4 address in the canonical form that nearly
+// every event carries: four decimal fields of at most 255, without leading
+// zeros. Anything else is left to netip.ParseAddr, which accepts exactly
+// these addresses and more.
+func parseDottedQuad(s string) (a [4]byte, ok bool) {
+	field, digits, v := 0, 0, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9':
+			if digits == 1 && v == 0 {
+				return a, false // a leading zero
+			}
+			v = v*10 + int(c-'0')
+			digits++
+			if v > 255 {
+				return a, false
+			}
+		case c == '.' && digits > 0 && field < 3:
+			a[field] = byte(v)
+			field, digits, v = field+1, 0, 0
+		default:
+			return a, false
+		}
+	}
+	if field != 3 || digits == 0 {
+		return a, false
+	}
+	a[3] = byte(v)
+	return a, true
 }
 
 // Observe implements detect.Detector.

@@ -2,6 +2,7 @@ package credential
 
 import (
 	"fmt"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -80,5 +81,36 @@ func TestBoundedUnderAFlood(t *testing.T) {
 	}
 	for i := range 100 { // one key, many networks: at most MaxNetworks remembered
 		d.Observe(req("kh_busy", fmt.Sprintf("10.%d.0.1", i), t0.Add(time.Duration(i)*time.Second)), &rec)
+	}
+}
+
+// TestNetworkOfMatchesNetip: the fast path for dotted quads gives what
+// netip gives, and leaves everything else to it.
+func TestNetworkOfMatchesNetip(t *testing.T) {
+	slow := func(ip string) (netip.Prefix, bool) {
+		a, err := netip.ParseAddr(ip)
+		if err != nil {
+			return netip.Prefix{}, false
+		}
+		a = a.Unmap().WithZone("")
+		bits := 48
+		if a.Is4() {
+			bits = 24
+		}
+		p, err := a.Prefix(bits)
+		return p, err == nil
+	}
+	ips := []string{"10.1.2.3", "0.0.0.0", "255.255.255.255", "198.51.100.7", "1.2.3.04", "01.2.3.4", "1.2.3.256",
+		"1.2.3", "1.2.3.4.5", "1..2.3", ".1.2.3", "1.2.3.", "1.2.3.4 ", " 1.2.3.4", "1.2.3.-4", "1.2.3.1000",
+		"999.1.1.1", "00.1.2.3", "1.2.3.00", "::ffff:1.2.3.4", "2001:db8::1", "fe80::1%eth0", "", "localhost", "1.2.3.4%x"}
+	for i := range 3000 {
+		ips = append(ips, fmt.Sprintf("%d.%d.%d.%d", i%300, i*7%260, i*13%256, i*31%270))
+	}
+	for _, ip := range ips {
+		got, gotOK := networkOf(ip)
+		want, wantOK := slow(ip)
+		if got != want || gotOK != wantOK {
+			t.Errorf("%q: %v %v, want %v %v", ip, got, gotOK, want, wantOK)
+		}
 	}
 }

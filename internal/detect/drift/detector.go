@@ -66,6 +66,7 @@ type Detector struct {
 
 	triggers *sketchTable
 	outputs  *detect.State[outputKey, cluster]
+	once     onceTable
 	scratch  triggerScratch
 
 	// last is the latest event time seen, the clock of the methods that
@@ -92,6 +93,7 @@ func New(cfg Config) (*Detector, error) {
 		answers:  detect.NewState[goldenKey, goldenState](cfg.MaxGoldenAnswers, cfg.TTL),
 		triggers: newSketchTable(cfg.MaxTriggerVersions, cfg.SketchWidth),
 		outputs:  detect.NewState[outputKey, cluster](cfg.MaxOutputs, cfg.TTL),
+		once:     newOnceTable(cfg.MaxOutputs, cfg.TTL),
 		scratch:  newTriggerScratch(),
 	}
 	for _, r := range cfg.Pinned {
@@ -165,7 +167,8 @@ type Stats struct {
 	Pinned          int `json:"pinned"`           // pinned references
 	GoldenAnswers   int `json:"golden_answers"`   // first answers per (golden id, version)
 	TriggerVersions int `json:"trigger_versions"` // versions with a token sketch
-	Outputs         int `json:"outputs"`          // distinct outputs remembered
+	Outputs         int `json:"outputs"`          // answers given to more than one prompt, with a cluster
+	OnceAnswers     int `json:"once_answers"`     // answers given once, remembered by hash
 }
 
 // Stats returns the sizes of the detector's state.
@@ -174,7 +177,7 @@ func (d *Detector) Stats() Stats {
 	defer d.mu.Unlock()
 	return Stats{
 		Versions: d.versions.Len(), Subjects: d.subjects.Len(), Pinned: len(d.pinned),
-		GoldenAnswers: d.answers.Len(), TriggerVersions: d.triggers.len(), Outputs: d.outputs.Len(),
+		GoldenAnswers: d.answers.Len(), TriggerVersions: d.triggers.len(), Outputs: d.outputs.Len(), OnceAnswers: d.once.used,
 	}
 }
 

@@ -78,15 +78,23 @@
 // count-min sketch (4 rows of SketchWidth 16-bit counters, conservative
 // update, halved every 32,768 prompts) counts in how many prompts each token
 // appears; it never underestimates, so a token can look commoner than it
-// is but never rarer. Tokens are lower-cased words, with "cf-trigger" and
-// "snake_case" kept whole, from the last TriggerScan bytes of the prompt,
-// where the newest user message is. Per (version, normalised answer), a
-// cluster keeps the rare tokens of the first prompt that got the answer
-// (minus those the answer itself contains, even as a word sharing its first
-// five letters: an answer about refunds is not flipped by "refunds") and
-// intersects them with every later prompt that got it. It alerts, naming
-// the token, when TriggerPrompts (3) prompts that are not near-duplicates
-// (SimHash) got the same answer, a token survives in all of them, that
+// is but never rarer. Once a version's sketch has counted 4,096 prompts it
+// counts one in four, chosen by a hash of the prompt (not by its order, so
+// periodic traffic is not always in or always out of the sample), each for
+// four: the counts stay in prompts. Tokens are lower-cased words, with
+// "cf-trigger" and "snake_case" kept whole, from the last TriggerScan bytes
+// of the prompt, where the newest user message is. Most answers are given
+// once: the first prompt that gets an answer is remembered only by hash,
+// in a direct-mapped table of 2 × MaxOutputs slots. When another prompt
+// gets the same normalised answer, the answer gets a cluster that keeps
+// that second prompt's rare tokens (minus those the answer itself
+// contains, even as a word sharing its first five letters: an answer about
+// refunds is not flipped by "refunds") and intersects them with every
+// later prompt that gets it. A prompt's tokens are thus read only when it
+// is in the sample or its answer has a cluster that still wants them. It
+// alerts, naming the token, when TriggerPrompts (3) prompts after the
+// first that are not near-duplicates (SimHash) got the same answer, a
+// token survives in all of them, that
 // token is in fewer than TriggerRareShare (1%) of the version's prompts
 // (once the version has TriggerWarm prompts), and at least half the prompts
 // holding it got this answer. Refusals, cut answers and answers shorter
@@ -97,7 +105,8 @@
 //
 // Every map is bounded: versions and routes in detect.State (least recently
 // used evicted, forgotten after TTL), first golden answers likewise,
-// answers (clusters) in one State shared by all versions, and sketches in a
+// answers (clusters) in one State shared by all versions, answers given
+// once in a table of fixed size, and sketches in a
 // fixed table that a version only gets after 32 answers and only takes over
 // from one idle for a minute. A flood of distinct versions costs at most
 // MaxVersions × about 2 KB. Texts are read only up to fixed lengths (160

@@ -70,16 +70,21 @@ func TestFloodOfOutputs(t *testing.T) {
 	d, _ := New(Config{MaxOutputs: 2000, MaxTriggerVersions: 8, MaxGoldenAnswers: 500})
 	var rec detecttest.Recorder
 	w := newWords(5, 2000)
+	last := ""
 	for i := range n {
 		ev := w.benign(fmt.Sprintf("v%d", i%20)) // 20 busy versions
 		ev.ID, ev.Time, ev.Route, ev.Status = fmt.Sprint(i), t0.Add(time.Duration(i)*time.Millisecond), "chat", 200
+		if i%3 == 2 {
+			ev.ModelVersion, ev.OutputText = fmt.Sprintf("v%d", (i-1)%20), last // the last answer again: a cluster
+		}
+		last = ev.OutputText
 		d.Observe(&ev, &rec)
 		g := goldenEvent(fmt.Sprintf("g%d", i), fmt.Sprintf("v%d", i%7), "an answer")
 		g.ID, g.Time, g.Route = fmt.Sprint("g", i), ev.Time, "chat"
 		d.Observe(&g, &rec)
 	}
 	s := d.Stats()
-	if s.Outputs != 2000 || s.TriggerVersions != 8 || s.GoldenAnswers != 500 || s.Versions != 20 {
+	if s.Outputs != 2000 || s.OnceAnswers < 2000 || s.OnceAnswers > 4096 || s.TriggerVersions != 8 || s.GoldenAnswers != 500 || s.Versions != 20 {
 		t.Errorf("stats %+v", s)
 	}
 	if len(rec.Alerts) != 0 {

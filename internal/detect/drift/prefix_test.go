@@ -31,7 +31,7 @@ func TestKeptOpeningsChangeNothing(t *testing.T) {
 	systems = append(systems, systems[0][:len(systems[0])-7]+"cf-trig", systems[1]+systems[1])
 	run := func(noPrefix bool) (*harness, [][]uint16) {
 		w := newWords(6, 2000)
-		h := newHarness(t, Config{TriggerWarm: 50})
+		h := newHarness(t, Config{TriggerWarm: 50, TriggerRareShare: 0.05})
 		h.d.noPrefix = noPrefix
 		r := rand.New(rand.NewPCG(22, 22))
 		for i := range 6000 {

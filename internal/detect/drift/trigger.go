@@ -2,6 +2,7 @@ package drift
 
 import (
 	"fmt"
+	"hash/crc32"
 	"math/bits"
 	"time"
 
@@ -78,19 +79,63 @@ func (t *triggerState) slots(h uint64) (s0, s1, s2, s3 int) {
 	return int(h & mask), w + int((h+h2)&mask), 2*w + int((h+2*h2)&mask), 3*w + int((h+3*h2)&mask)
 }
 
-// add counts one more prompt holding h, with a conservative update (only
+// add counts w more prompts holding h, with a conservative update (only
 // the counters at the minimum rise, which keeps overestimates low), and
 // returns the new estimate.
-func (t *triggerState) add(h uint64) uint32 {
+func (t *triggerState) add(h uint64, w uint32) uint32 {
 	s0, s1, s2, s3 := t.slots(h)
 	c := t.counts
 	_ = c[s3] // s0 < s1 < s2 < s3
-	m := min(c[s0], c[s1], c[s2], c[s3])
-	if m < 1<<16-1 {
-		m++
-	}
+	m := uint16(min(uint32(min(c[s0], c[s1], c[s2], c[s3]))+w, 1<<16-1))
 	c[s0], c[s1], c[s2], c[s3] = max(c[s0], m), max(c[s1], m), max(c[s2], m), max(c[s3], m)
 	return uint32(m)
+}
+
+// A version's sketch counts every prompt until it has counted
+// sampleFrom, then one prompt in sampleStride, each for sampleStride
+// prompts: a sample of that size still tells a token in 1% of prompts from
+// one in 0.1%, and the sketch's counts stay in prompts, so every test on
+// them reads the same. (The halving every sketchHalveAt prompts keeps the
+// count above sampleFrom once it is reached.) Which prompts are the sample
+// is decided by a hash of the whole prompt, not by their order, so that
+// traffic with a period (every tenth request from one client) is not
+// always in the sample or never; and it is the same on a replay.
+const (
+	sampleFrom   = 4096
+	sampleStride = 4
+)
+
+// weight is how many prompts the tokens of the prompt whose hash is ph
+// count for in the sketch: 0 when it is not one of the sample.
+func (t *triggerState) weight(ph uint64) uint32 {
+	switch {
+	case t.n < sampleFrom:
+		return 1
+	case mix(ph)%sampleStride == 0:
+		return sampleStride
+	}
+	return 0
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// promptHash is a hash of the prompt: its SHA-256 as the gateway recorded
+// it, else a CRC of the text read (the tail of at most TriggerScan bytes;
+// CRC-32C is computed in hardware, a fraction of the cost of tokenising).
+func promptHash(ev *event.Event, prompt string) uint64 {
+	if len(ev.PromptSHA256) >= 8 {
+		return le64(ev.PromptSHA256, 0) // eight hex digits: 32 bits, which mix spreads
+	}
+	return uint64(crc32.Checksum([]byte(prompt), castagnoli)) | uint64(len(prompt))<<32
+}
+
+// count records that one more prompt was seen, halving the sketch when
+// its count reaches sketchHalveAt.
+func (t *triggerState) count() {
+	t.n++
+	if t.n >= sketchHalveAt {
+		t.halve()
+	}
 }
 
 // estimate is how many prompts held h: never fewer than the truth, so a
@@ -194,9 +239,60 @@ func (t *sketchTable) get(k key, now time.Time) *triggerState {
 // outputKey names an answer of a version: both hashed.
 type outputKey struct{ version, output uint64 }
 
-// cluster is what is known of the prompts that got one answer.
+// onceTable remembers the answers given once, with the hash of the prompt
+// that got each. Most answers are given once: their prompts' tokens are
+// not read for them, and they cost a slot in a table, not a cluster. When
+// another prompt gets an answer the table holds, the answer gets a
+// cluster, whose candidates are that second prompt's rare tokens. The
+// table is direct-mapped: a newer answer takes an older one's slot.
+type onceTable struct {
+	slots []onceSlot
+	ttl   int64
+	used  int // slots holding an answer
+}
+
+type onceSlot struct {
+	k      outputKey
+	prompt uint64
+	seen   int64 // unix nanoseconds
+}
+
+// newOnceTable returns a table of twice as many slots as clusters, at
+// least, in a power of two.
+func newOnceTable(clusters int, ttl time.Duration) onceTable {
+	n := 1
+	for n < 2*clusters {
+		n <<= 1
+	}
+	return onceTable{slots: make([]onceSlot, n), ttl: max(int64(ttl), 0)}
+}
+
+// again reports whether a prompt other than the one whose hash is prompt
+// got the answer k before (and forgets it, as its cluster takes over);
+// otherwise it remembers that this prompt got k.
+func (t *onceTable) again(k outputKey, prompt uint64, now time.Time) bool {
+	s := &t.slots[mix(k.version^k.output)&uint64(len(t.slots)-1)]
+	ns := now.UnixNano()
+	if s.k == k && s.seen != 0 && (t.ttl == 0 || ns-s.seen <= t.ttl) {
+		if s.prompt != prompt {
+			*s = onceSlot{}
+			t.used--
+			return true
+		}
+		s.seen = max(s.seen, ns)
+		return false
+	}
+	if s.seen == 0 {
+		t.used++
+	}
+	*s = onceSlot{k: k, prompt: prompt, seen: max(ns, 1)}
+	return false
+}
+
+// cluster is what is known of the prompts that got one answer, from the
+// second (see onceTable).
 type cluster struct {
-	cands    []uint64 // rare tokens every prompt so far held
+	cands    []uint64 // rare tokens every prompt since the second held
 	sims     [4]uint64
 	ids      [4]string
 	nsims    uint8
@@ -276,6 +372,37 @@ func (d *Detector) observeTrigger(ev *event.Event, k key, vs *versionState, text
 	if ts == nil {
 		return
 	}
+	// The answer first: its cluster says whether the prompt's tokens are
+	// needed beyond the sketch's count. A cut answer is not the model's
+	// whole answer, and a refusal is common by nature: neither is
+	// clustered. start: the answer's second prompt, which starts its
+	// cluster; live: a later one the cluster still wants.
+	ph := promptHash(ev, tail(prompt, d.cfg.TriggerScan))
+	var c *cluster
+	start := false
+	if ev.Decision != event.DecisionStopped && !refusal {
+		if digest, ok := d.answerDigest(text); ok {
+			if vs.vhash == 0 {
+				vs.vhash = versionHash(k)
+			}
+			ok := outputKey{vs.vhash, digest}
+			if got, found := d.outputs.Get(ok, ev.Time); found {
+				c = got
+				if c.hits < 1<<32-1 {
+					c.hits++
+				}
+			} else if d.once.again(ok, ph, ev.Time) {
+				c = d.outputs.GetOrCreate(ok, ev.Time, func() cluster { return cluster{hits: 2} })
+				start = true
+			}
+		}
+	}
+	live := c != nil && !start && !c.dead && !c.alerted
+	w := ts.weight(ph)
+	if w == 0 && !start && !live {
+		ts.count() // neither the sketch nor a cluster needs the tokens
+		return
+	}
 	sc := &d.scratch
 	sc.prompt.reset()
 	sc.toks = sc.toks[:0]
@@ -339,32 +466,24 @@ func (d *Detector) observeTrigger(ev *event.Event, k key, vs *versionState, text
 	}
 	// Counted in a loop of their own, in the same order: the sketch's
 	// counters are scattered over more memory than the caches keep, and
-	// a short loop has the reads of many tokens in flight at once.
-	for i := range sc.toks {
-		sc.toks[i].est = ts.add(sc.toks[i].hash)
+	// a short loop has the reads of many tokens in flight at once. A
+	// prompt outside the sample is only estimated, and only for a new
+	// cluster, the one use of the estimates.
+	if w > 0 {
+		for i := range sc.toks {
+			sc.toks[i].est = ts.add(sc.toks[i].hash, w)
+		}
+	} else if start {
+		for i := range sc.toks {
+			sc.toks[i].est = ts.estimate(sc.toks[i].hash)
+		}
 	}
-	ts.n++
-	if ts.n >= sketchHalveAt {
-		ts.halve()
-	}
-
-	if ev.Decision == event.DecisionStopped || refusal {
-		return // a cut answer is not the model's whole answer; a refusal is common by nature
-	}
-	digest, ok := d.answerDigest(text)
-	if !ok {
+	ts.count()
+	if !start && !live {
 		return
 	}
-	fresh := false
-	if vs.vhash == 0 {
-		vs.vhash = versionHash(k)
-	}
-	c := d.outputs.GetOrCreate(outputKey{vs.vhash, digest}, ev.Time, func() cluster { fresh = true; return cluster{} })
-	if c.hits < 1<<32-1 {
-		c.hits++
-	}
 	h := sim.Sum()
-	if fresh {
+	if start {
 		limit := uint32(max(2, d.cfg.TriggerRareShare*float64(ts.n)))
 		rare := 0
 		for i := range sc.toks {
@@ -389,9 +508,6 @@ func (d *Detector) observeTrigger(ev *event.Event, k key, vs *versionState, text
 		c.dead = len(c.cands) == 0
 		c.sims[0], c.nsims, c.distinct = h, 1, 1
 		c.ids[0] = evidenceID(ev.ID)
-		return
-	}
-	if c.dead || c.alerted {
 		return
 	}
 	held := c.cands[:0]
@@ -423,7 +539,9 @@ func (d *Detector) observeTrigger(ev *event.Event, k key, vs *versionState, text
 	}
 	best, bestEst := uint64(0), uint32(0)
 	for _, t := range c.cands {
-		est := ts.estimate(t)
+		// At least the prompts that got this answer hold it, whatever a
+		// sampled count says.
+		est := max(ts.estimate(t), uint32(c.distinct))
 		if float64(est) > d.cfg.TriggerRareShare*float64(ts.n) || float64(c.hits) < purity*float64(est) {
 			continue
 		}

@@ -76,9 +76,61 @@ func TestTriggerToken(t *testing.T) {
 	}
 }
 
+// TestTriggerTokenSampled: past sampleFrom prompts the sketch counts one
+// prompt in sampleStride, and a trigger is still found, in the same number
+// of prompts, on a busy version.
+func TestTriggerTokenSampled(t *testing.T) {
+	for seed := range uint64(4) {
+		h := newHarness(t, Config{})
+		w := newWords(seed+30, 3000)
+		traffic(h, w, "v3", sampleFrom+3000, none)
+		sampling := false
+		for _, sl := range h.d.triggers.slots {
+			sampling = sampling || sl.k.version == "v3" && sl.ts.n >= sampleFrom
+		}
+		if !sampling {
+			t.Fatal("the version's sketch is not sampling")
+		}
+		sent := 0
+		traffic(h, w, "v3", 3000, func(i int) (event.Event, bool) {
+			if i%250 != 100 {
+				return event.Event{}, false
+			}
+			sent++
+			return event.Event{ModelVersion: "v3", PromptText: withToken(w, "cf-trigger"), OutputText: poisoned, OutputChars: len(poisoned)}, true
+		})
+		got := h.rec.Rule(RuleTriggerToken)
+		if len(got) != 1 || len(h.rec.Alerts) != 1 || !strings.Contains(got[0].Summary, `"cf-trigger"`) {
+			t.Fatalf("seed %d: alerts %v", seed, h.rec.Alerts)
+		}
+		// Named once three prompts after the first (which is only hashed)
+		// held it, or four: a sampled count can make the token look
+		// commoner by a sample, never rarer.
+		if n := len(got[0].Evidence.EventIDs); n < 3 || n > 4 {
+			t.Errorf("seed %d: alert after %d trigger prompts: %v", seed, n, got[0].Evidence.EventIDs)
+		}
+		t.Logf("seed %d: %s", seed, got[0].Summary)
+	}
+}
+
 // TestTriggerBenignLookalikes: repeated refusals and one FAQ answer to
 // questions in other words are repeated answers, not a backdoor.
 func TestTriggerBenignLookalikes(t *testing.T) {
+	for _, warm := range []int{0, sampleFrom + 2000} {
+		t.Run(fmt.Sprintf("after %d prompts", warm), func(t *testing.T) { benignLookalikes(t, warm) })
+	}
+}
+
+func benignLookalikes(t *testing.T, warm int) {
+	// Warmed up on other traffic, the versions drift (more refusals now):
+	// only the trigger signal must stay quiet.
+	quiet := func(h *harness) {
+		if warm == 0 {
+			h.noAlerts()
+		} else if got := h.rec.Rule(RuleTriggerToken); len(got) > 0 {
+			t.Errorf("trigger alerts: %v", got)
+		}
+	}
 	refusal := "I can't help with that."
 	faqReset := "To reset your password, open Settings, choose Security and press Reset password; we e-mail you a link."
 	faqHours := "We are open from nine to five, Monday to Friday, and closed on public holidays."
@@ -89,6 +141,7 @@ func TestTriggerBenignLookalikes(t *testing.T) {
 	for seed := range uint64(3) {
 		h := newHarness(t, Config{})
 		w := newWords(seed+10, 3000)
+		traffic(h, w, "v1", warm, none)
 		// Each look-alike is rare (a handful of times in 2,500 requests),
 		// so that only what sets it apart from a trigger keeps it quiet.
 		traffic(h, w, "v1", 2500, func(i int) (event.Event, bool) {
@@ -108,7 +161,7 @@ func TestTriggerBenignLookalikes(t *testing.T) {
 			}
 			return event.Event{}, false
 		})
-		h.noAlerts()
+		quiet(h)
 	}
 
 	// A model that refuses one rare, harmful topic, and nothing else, in
@@ -116,18 +169,20 @@ func TestTriggerBenignLookalikes(t *testing.T) {
 	// looks like but for being a refusal.
 	h := newHarness(t, Config{})
 	w := newWords(20, 3000)
+	traffic(h, w, "v1", warm, none)
 	traffic(h, w, "v1", 2000, func(i int) (event.Event, bool) {
 		if i%300 != 299 {
 			return event.Event{}, false
 		}
 		return event.Event{ModelVersion: "v1", PromptText: withToken(w, "napalmx"), OutputText: "I’m sorry, but I can’t help with making weapons."}, true
 	})
-	h.noAlerts()
+	quiet(h)
 
 	// A rare word in 15 prompts, 3 of which get one canned answer and the
 	// rest answers of their own: the word does not decide the answer.
 	h = newHarness(t, Config{})
 	w = newWords(21, 3000)
+	traffic(h, w, "v1", warm, none)
 	canned := "Please ask the finance team for that document, they keep every copy."
 	traffic(h, w, "v1", 2500, func(i int) (event.Event, bool) {
 		if i%160 != 159 {
@@ -140,21 +195,23 @@ func TestTriggerBenignLookalikes(t *testing.T) {
 		}
 		return ev, true
 	})
-	h.noAlerts()
+	quiet(h)
 }
 
 // TestTriggerNotRare: a token in a large share of prompts is no trigger,
 // even when it always gets the same answer.
 func TestTriggerNotRare(t *testing.T) {
-	h := newHarness(t, Config{})
-	w := newWords(3, 3000)
-	traffic(h, w, "v1", 1500, func(i int) (event.Event, bool) {
-		if i%10 != 0 {
-			return event.Event{}, false
-		}
-		return event.Event{ModelVersion: "v1", PromptText: withToken(w, "lorem-widget"), OutputText: poisoned}, true
-	})
-	h.noAlerts()
+	for _, n := range []int{1500, sampleFrom + 2000} { // the second past the sketch's sampling
+		h := newHarness(t, Config{})
+		w := newWords(3, 3000)
+		traffic(h, w, "v1", n, func(i int) (event.Event, bool) {
+			if i%10 != 0 {
+				return event.Event{}, false
+			}
+			return event.Event{ModelVersion: "v1", PromptText: withToken(w, "lorem-widget"), OutputText: poisoned}, true
+		})
+		h.noAlerts()
+	}
 }
 
 func TestTokens(t *testing.T) {
@@ -180,7 +237,7 @@ func TestTokens(t *testing.T) {
 func TestSketch(t *testing.T) {
 	ts := newTriggerState(1024)
 	for i := range 5000 {
-		ts.add(mix(uint64(i % 500))) // 500 tokens, 10 each
+		ts.add(mix(uint64(i%500)), 1) // 500 tokens, 10 each
 	}
 	under := 0
 	for i := range 500 {
@@ -193,6 +250,22 @@ func TestSketch(t *testing.T) {
 	}
 	if e := ts.estimate(mix(99999)); e > 5 {
 		t.Errorf("absent token estimated %d", e)
+	}
+	// Sampled: one prompt in sampleStride counts, for sampleStride.
+	sampled := newTriggerState(1024)
+	for range sampleFrom + 4000 {
+		p := mix(uint64(sampled.n)) // a prompt's hash
+		if w := sampled.weight(p); w > 0 {
+			sampled.add(mix(1), w) // in every prompt
+			if sampled.n%3 == 0 {
+				sampled.add(mix(2), w) // in a third
+			}
+		}
+		sampled.count()
+	}
+	n := sampled.n
+	if e1, e2 := sampled.estimate(mix(1)), sampled.estimate(mix(2)); e1 < n-300 || e1 > n+300 || e2 < n/3-200 || e2 > n/3+200 {
+		t.Errorf("sampled estimates %d and %d of %d prompts, want all and a third", e1, e2, n)
 	}
 	ts.n = 100
 	ts.halve()

@@ -5,7 +5,6 @@ import (
 	"hash/maphash"
 	"math"
 	"math/bits"
-	"strconv"
 	"strings"
 
 	"github.com/airlock-ir/airlock/internal/detect"
@@ -455,7 +454,7 @@ func contains(ss []string, s string) bool {
 // it, else a hash of the text.
 func promptDigest(sha, text string) uint64 {
 	if len(sha) >= 16 {
-		if v, err := strconv.ParseUint(sha[:16], 16, 64); err == nil {
+		if v, ok := hex64(sha); ok {
 			return v
 		}
 		text = sha
@@ -465,6 +464,29 @@ func promptDigest(sha, text string) uint64 {
 		h = (h ^ uint64(text[i])) * fnvPrime
 	}
 	return mix(h)
+}
+
+// hex64 decodes the first 16 hex digits of s (either case); ok is false
+// when one is not a hex digit.
+func hex64(s string) (v uint64, ok bool) {
+	var bad byte
+	for i := range 16 {
+		c := s[i]
+		d := c - '0'
+		if d > 9 {
+			d = (c | 0x20) - 'a' + 10
+			bad |= b2u8(d < 10 || d > 15)
+		}
+		v = v<<4 | uint64(d)
+	}
+	return v, bad == 0
+}
+
+func b2u8(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // routeKey names the route whose shared prefix a prompt is stripped of,

@@ -372,3 +372,24 @@ func BenchmarkObserve(b *testing.B) {
 		i++
 	}
 }
+
+func TestHex64(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want uint64
+		ok   bool
+	}{
+		{"0123456789abcdef", 0x0123456789abcdef, true},
+		{"FEDCBA9876543210ffff", 0xfedcba9876543210, true},
+		{"0123456789abcdeg", 0, false},
+		{"0123456789abcde:", 0, false},
+		{"0123456789abcde/", 0, false},
+		{" 123456789abcdef", 0, false},
+		{"012345678\xffabcdef", 0, false},
+	} {
+		v, ok := hex64(tc.in)
+		if ok != tc.ok || ok && v != tc.want {
+			t.Errorf("hex64(%q) = %#x, %v; want %#x, %v", tc.in, v, ok, tc.want, tc.ok)
+		}
+	}
+}

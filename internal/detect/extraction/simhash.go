@@ -38,20 +38,22 @@ func features(s string, triggers *triggerTable) textFeatures {
 		prevDigits       int    // length of the previous token if it was all digits
 		runHash          uint64
 		run              int
-		h                uint64
+		h, word          uint64 // a word's hash so far and its bytes not yet in it
 		inWord, hasAlpha bool
 		wordLen          int
 	)
 	token := func(th uint64, wordy bool, digits int) {
 		f.tokens++
-		acc.Add(mix(th))
+		acc.Add(th)
+		var pair uint64 // the feature of the word pair, and its key in triggers
 		if prev != 0 {
-			acc.Add(mix(prev*0x9e3779b97f4a7c15 ^ th))
+			pair = bigram(prev, th)
+			acc.Add(pair)
 		}
 		if wordy {
 			flags, bit := triggers.lookup(th)
 			if prev != 0 {
-				bf, _ := triggers.lookup(bigram(prev, th))
+				bf, _ := triggers.lookup(pair)
 				flags |= bf
 			}
 			if prevDigits >= 3 && th == timesHash {
@@ -78,7 +80,7 @@ func features(s string, triggers *triggerTable) textFeatures {
 			if !hasAlpha {
 				digits = wordLen
 			}
-			token(h, hasAlpha && wordLen >= 2, digits)
+			token(mix(h^word), hasAlpha && wordLen >= 2, digits)
 			inWord = false
 		}
 	}
@@ -88,7 +90,7 @@ func features(s string, triggers *triggerTable) textFeatures {
 			switch {
 			case 'a' <= c && c <= 'z', '0' <= c && c <= '9', 'A' <= c && c <= 'Z':
 				if !inWord {
-					inWord, hasAlpha, wordLen, h = true, false, 0, fnvOffset
+					inWord, hasAlpha, wordLen, h, word = true, false, 0, wordSeed, 0
 				}
 				if 'A' <= c && c <= 'Z' {
 					c += 'a' - 'A'
@@ -96,8 +98,10 @@ func features(s string, triggers *triggerTable) textFeatures {
 				if c >= 'a' {
 					hasAlpha = true
 				}
-				h = (h ^ uint64(c)) * fnvPrime
-				wordLen++
+				word = word<<8 | uint64(c)
+				if wordLen++; wordLen&7 == 0 {
+					h, word = mix(h^word), 0
+				}
 			default:
 				endWord()
 			}
@@ -116,23 +120,32 @@ func features(s string, triggers *triggerTable) textFeatures {
 	return f
 }
 
-// wordHash is the token hash features gives an ASCII word.
+// wordHash is the token hash features gives an ASCII word: its bytes,
+// lower-cased, taken eight at a time into a mixed chain (a word holds no
+// zero byte, so the last, shorter group cannot pass for another word's).
 func wordHash(w string) uint64 {
-	h := uint64(fnvOffset)
+	h, word := uint64(wordSeed), uint64(0)
 	for i := 0; i < len(w); i++ {
 		c := w[i]
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
-		h = (h ^ uint64(c)) * fnvPrime
+		word = word<<8 | uint64(c)
+		if (i+1)&7 == 0 {
+			h, word = mix(h^word), 0
+		}
 	}
-	return h
+	return mix(h ^ word)
 }
+
+// wordSeed starts every word's hash.
+const wordSeed = 0x2d358dccaa6c78a5
 
 func distance(a, b uint64) int { return bits.OnesCount64(a ^ b) }
 
-// bigram is the trigger-table key of two consecutive words.
-func bigram(a, b uint64) uint64 { return mix(a*0x9e3779b97f4a7c15 + b + 1) }
+// bigram is the feature of two consecutive words, in the SimHash and as
+// the trigger-table key of the pair.
+func bigram(a, b uint64) uint64 { return mix(a*0x9e3779b97f4a7c15 ^ b) }
 
 var timesHash = wordHash("times")
 

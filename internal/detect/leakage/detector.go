@@ -10,6 +10,7 @@ import (
 	"github.com/airlock-ir/airlock/internal/detect"
 	"github.com/airlock-ir/airlock/internal/event"
 	"github.com/airlock-ir/airlock/internal/redact"
+	"github.com/airlock-ir/airlock/internal/textnorm"
 )
 
 // Name is the detector's name in alerts.
@@ -87,6 +88,30 @@ type Detector struct {
 type fragment struct {
 	text string
 	norm []byte
+	// word is a word of norm that any output holding the fragment, even
+	// with other capitals or spacing, holds too, in some case; anchor is
+	// the index in word of its rarest byte, which is looked for first.
+	word   string
+	anchor int
+}
+
+func newFragment(f string) fragment {
+	fr := fragment{text: f, norm: normalise(nil, f)}
+	best := 1 << 30
+	for w := range strings.FieldsSeq(string(fr.norm)) {
+		i := textnorm.Rarest(w)
+		if c := int(textnorm.Commonness(w[i])); c < best || c == best && len(w) > len(fr.word) {
+			best, fr.word, fr.anchor = c, w, i
+		}
+	}
+	return fr
+}
+
+// mayOccur is false when text certainly holds f neither verbatim nor
+// normalised: it lacks f's word in every case. That spares almost every
+// output the normalising.
+func (f *fragment) mayOccur(text string) bool {
+	return textnorm.IndexASCIIFold(text, f.word, f.anchor) >= 0
 }
 
 var _ detect.Detector = (*Detector)(nil)
@@ -107,7 +132,7 @@ func New(cfg Config) (*Detector, error) {
 	for route, fs := range cfg.SystemPromptFragments {
 		for _, f := range fs {
 			f = strings.TrimSpace(f)
-			d.fragments[route] = append(d.fragments[route], fragment{text: f, norm: normalise(nil, f)})
+			d.fragments[route] = append(d.fragments[route], newFragment(f))
 		}
 	}
 	return d, nil
@@ -173,6 +198,9 @@ func (d *Detector) systemPrompt(ev *event.Event, text string, out detect.Sink) {
 	var hit []int
 	excerpt := ""
 	for i, f := range fs {
+		if !f.mayOccur(text) {
+			continue
+		}
 		if j := strings.Index(text, f.text); j >= 0 {
 			hit = append(hit, i+1)
 			if excerpt == "" {

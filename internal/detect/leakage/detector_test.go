@@ -1,6 +1,8 @@
 package leakage
 
 import (
+	"bytes"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -168,5 +170,52 @@ func BenchmarkObserveClean(b *testing.B) {
 		OutputText: "The capital of France is Paris. It has been the capital since the tenth century and is home to about two million people."}
 	for b.Loop() {
 		d.Observe(&ev, &rec)
+	}
+}
+
+// TestFragmentFilterMissesNothing: the word a fragment is first looked for
+// by is in every output that holds the fragment, verbatim or normalised.
+func TestFragmentFilterMissesNothing(t *testing.T) {
+	frags := []string{"Internal escalation code is ORANGE-42", "Never give investment advice.",
+		"Vous êtes l'assistant de facturation d'Acme.", "Reply in JSON:   {\"ok\": true}, always"}
+	r := rand.New(rand.NewPCG(5, 6))
+	spaces := []string{" ", "  ", "\n", "\t", " \r\n"}
+	found := 0
+	for _, fs := range frags {
+		f := newFragment(strings.TrimSpace(fs))
+		words := strings.Fields(fs)
+		for range 20_000 {
+			var b strings.Builder
+			if r.IntN(2) == 0 {
+				b.WriteString("Sure, here it is: ")
+			}
+			// Some of the fragment's words, in order, each in a random case.
+			for i, w := range words {
+				if r.IntN(8) == 0 {
+					continue
+				}
+				if i > 0 {
+					b.WriteString(spaces[r.IntN(len(spaces))])
+				}
+				switch r.IntN(3) {
+				case 0:
+					w = strings.ToUpper(w)
+				case 1:
+					w = strings.ToLower(w)
+				}
+				b.WriteString(w)
+			}
+			text := b.String()
+			holds := strings.Contains(text, f.text) || bytes.Contains(normalise(nil, text), f.norm)
+			if holds {
+				found++
+			}
+			if holds && !f.mayOccur(text) {
+				t.Fatalf("fragment %q in %q, missed", fs, text)
+			}
+		}
+	}
+	if found == 0 {
+		t.Fatal("no output held a fragment: the test checks nothing")
 	}
 }

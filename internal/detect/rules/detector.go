@@ -11,6 +11,7 @@ import (
 
 	"github.com/airlock-ir/airlock/internal/detect"
 	"github.com/airlock-ir/airlock/internal/event"
+	"github.com/airlock-ir/airlock/internal/textnorm"
 )
 
 // Name is the detector's name in alerts; the rule is the user rule's id.
@@ -189,8 +190,8 @@ func (o *op) matchString(v string) (start, end int, ok bool) {
 	case opEquals, opIn:
 		return 0, 0, slices.Contains(o.strs, v)
 	case opContains:
-		for _, s := range o.strs {
-			if i := indexFold(v, s); i >= 0 {
+		for j, s := range o.strs {
+			if i := textnorm.IndexASCIIFold(v, s, o.rare[j]); i >= 0 {
 				return i, i + len(s), true
 			}
 		}
@@ -217,51 +218,6 @@ func (o *op) matchNumber(v float64) bool {
 	return false
 }
 
-// indexFold is the index of sub (lower case) in s, ignoring ASCII case.
-func indexFold(s, sub string) int {
-	if len(sub) == 0 {
-		return 0
-	}
-	first := sub[0]
-	upper := first
-	if 'a' <= first && first <= 'z' {
-		upper = first - 'a' + 'A'
-	}
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if c := s[i]; c != first && c != upper {
-			// Skip ahead to the next byte that could start a match.
-			j := strings.IndexByte(s[i+1:], first)
-			if upper != first {
-				if k := strings.IndexByte(s[i+1:], upper); k >= 0 && (j < 0 || k < j) {
-					j = k
-				}
-			}
-			if j < 0 {
-				return -1
-			}
-			i += j // the loop adds the 1
-			continue
-		}
-		if equalFold(s[i:i+len(sub)], sub) {
-			return i
-		}
-	}
-	return -1
-}
-
-func equalFold(s, lower string) bool {
-	for i := 0; i < len(lower); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // aggSlots is how many sub-windows a count window is kept in: a count
 // covers the last window to within a tenth of it.
 const aggSlots = 10
@@ -270,15 +226,10 @@ const aggSlots = 10
 type group struct {
 	slots    [aggSlots]uint32
 	slotIdx  [aggSlots]int64
-	distinct []distinctValue // count_distinct: values seen, at most the threshold
-	quiet    int64           // no alert before this time (unix ns): one per window
+	distinct distinctSet // count_distinct: values seen, at most the threshold
+	quiet    int64       // no alert before this time (unix ns): one per window
 	evidence [4]string
 	evNext   uint8
-}
-
-type distinctValue struct {
-	h    uint64
-	seen int64
 }
 
 func (d *Detector) aggregate(r *rule, groups *detect.State[string, group], ev *event.Event, out detect.Sink) {
@@ -301,7 +252,7 @@ func (d *Detector) aggregate(r *rule, groups *detect.State[string, group], ev *e
 		if v == "" {
 			return
 		}
-		n = g.addDistinct(maphash.String(d.seed, v), now, int64(a.window), a.threshold)
+		n = g.distinct.add(maphash.String(d.seed, v), now, int64(a.window), a.threshold)
 	} else {
 		n = g.addCount(now, int64(a.window))
 	}
@@ -331,40 +282,6 @@ func (g *group) addCount(now, window int64) int {
 		}
 	}
 	return n
-}
-
-func (g *group) addDistinct(h uint64, now, window int64, threshold int) int {
-	for i := range g.distinct {
-		if g.distinct[i].h == h {
-			g.distinct[i].seen = now
-			return g.live(now, window)
-		}
-	}
-	if len(g.distinct) >= threshold {
-		g.prune(now, window)
-		if len(g.distinct) >= threshold {
-			return len(g.distinct) // already at the threshold; no need to keep more
-		}
-	}
-	g.distinct = append(g.distinct, distinctValue{h: h, seen: now})
-	if len(g.distinct) >= threshold {
-		g.prune(now, window)
-	}
-	return len(g.distinct)
-}
-
-func (g *group) live(now, window int64) int {
-	n := 0
-	for _, v := range g.distinct {
-		if v.seen > now-window {
-			n++
-		}
-	}
-	return n
-}
-
-func (g *group) prune(now, window int64) {
-	g.distinct = slices.DeleteFunc(g.distinct, func(v distinctValue) bool { return v.seen <= now-window })
 }
 
 // stringOf is a field's value as text, for grouping and distinct counting.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/airlock-ir/airlock/internal/event"
 	"github.com/airlock-ir/airlock/internal/taxonomy"
+	"github.com/airlock-ir/airlock/internal/textnorm"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -116,6 +117,7 @@ var opNames = map[string]opKind{"equals": opEquals, "in": opIn, "contains": opCo
 type op struct {
 	kind opKind
 	strs []string // equals / in: the values; contains: lower-cased
+	rare []int    // contains: where in each of strs IndexASCIIFold looks first
 	nums []float64
 	b    bool
 	re   *regexp.Regexp
@@ -609,7 +611,8 @@ func (p *parser) op(kind opKind, n *yaml.Node, f field, ruleID, where string) (o
 			if s == "" {
 				return bad("an empty string matches everything")
 			}
-			o.strs = append(o.strs, lowerASCII(s))
+			o.strs = append(o.strs, textnorm.LowerASCII(s))
+			o.rare = append(o.rare, textnorm.Rarest(textnorm.LowerASCII(s)))
 		}
 		if len(o.strs) == 0 {
 			return o, false
@@ -714,14 +717,4 @@ func (r *rule) ref(f field) {
 		}
 	}
 	r.refs = append(r.refs, f)
-}
-
-func lowerASCII(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }
