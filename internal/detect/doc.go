@@ -10,7 +10,7 @@
 // and a slow one holds up the rest.
 //
 // Memory is bounded by construction: per-entity state lives in a State with
-// a maximum number of entries (least recently used evicted first) and an age
+// a maximum number of entries (one not used lately evicted first, by CLOCK) and an age
 // after which an entry is forgotten, so a flood of a million distinct callers
 // costs no more than the maximum.
 //

@@ -250,3 +250,25 @@ func TestEntities(t *testing.T) {
 		t.Error("an event without identity has no caller")
 	}
 }
+
+func TestEntityValue(t *testing.T) {
+	long := strings.Repeat("k", event.MaxEntityValue+10)
+	for in, want := range map[string]string{
+		"kh_123":       "kh_123",
+		"10.0.0.1":     "10.0.0.1",
+		"":             "",
+		"   ":          "",
+		"\t\n":         "",
+		"\u00a0\u2003": "",
+		" padded ":     " padded ",
+		"é-user":       "é-user",
+		"bad\xffbyte":  "bad\uFFFDbyte",
+		long:           long[:event.MaxEntityValue],
+		"\u00a0x":      "\u00a0x",
+		"\x00":         "\x00",
+	} {
+		if got := detect.EntityValue(in); got != want {
+			t.Errorf("EntityValue(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -53,7 +53,12 @@ func Caller(ev *event.Event) (e event.Entity, ok bool) {
 // change is returned as is, without copying; one that is cut is copied, so
 // that state keyed by it does not pin a huge string.
 func EntityValue(s string) string {
-	if len(s) <= event.MaxEntityValue && utf8.ValidString(s) {
+	if n := len(s); n <= event.MaxEntityValue && utf8.ValidString(s) {
+		// Opening with a printable ASCII byte, s is not blank: the usual
+		// key, address or route name needs no TrimSpace.
+		if n > 0 && ' ' < s[0] && s[0] < utf8.RuneSelf {
+			return s
+		}
 		if strings.TrimSpace(s) == "" {
 			return ""
 		}

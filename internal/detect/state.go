@@ -3,9 +3,16 @@ package detect
 import "time"
 
 // State is per-entity state with bounded memory: at most maxEntries entries,
-// the least recently used evicted first, and an entry not touched for ttl is
-// forgotten. Under a flood of distinct keys it stays at its maximum, and
-// its memory with it.
+// and an entry not touched for ttl is forgotten. When the state is full a
+// new entry takes the place of one not used lately, chosen by the CLOCK
+// algorithm (an approximation of least recently used): a hand sweeps the
+// slots in order, each use of an entry marks it, and the hand clears a
+// mark it passes and takes the first unmarked entry. A use costs a store to
+// the entry itself, where a list ordered by use would touch two other
+// entries, scattered over memory, on every use. Under a flood of distinct
+// keys the state stays at its maximum, and its memory with it; an entry
+// used again since the hand last passed it outlives the flood's one-off
+// keys.
 //
 // Values live in fixed-size chunks that never move, so a *V returned by Get
 // or GetOrCreate stays valid until that entry is evicted; callers use it
@@ -20,23 +27,27 @@ type State[K comparable, V any] struct {
 	chunks [][]slot[K, V]
 	used   int32   // slots handed out so far
 	free   []int32 // slots released by age or Delete
-	// head is the most recently used entry, tail the least; -1 when empty.
-	head, tail int32
-	evicted    uint64
+	// hand is the next slot the clock looks at for eviction, sweep the
+	// next slot looked at for an aged-out entry: apart, so that sweeping
+	// does not hurry the clock.
+	hand, sweep int32
+	evicted     uint64
 }
 
 type slot[K comparable, V any] struct {
-	key        K
-	val        V
-	seen       int64 // unix nanoseconds of the last touch
-	prev, next int32
+	key  K
+	val  V
+	seen int64 // unix nanoseconds of the last touch
+	live bool  // holds an entry (false: free)
+	used bool  // touched since the hand last passed
 }
 
 const chunkBits = 9 // 512 entries per chunk
 
-// expireBudget bounds how many aged-out entries one call removes, so that
-// no single event pays for a long idle period; each insertion removes up to
-// this many, which outpaces insertion, so aged entries do not accumulate.
+// expireBudget bounds how many slots one insertion sweeps for aged-out
+// entries, so that no single event pays for a long idle period; the sweep
+// goes round all slots as insertions go on, so aged entries do not
+// accumulate while new ones arrive.
 const expireBudget = 8
 
 // NewState returns an empty State. maxEntries below 1 is taken as 1; ttl of
@@ -52,8 +63,6 @@ func NewState[K comparable, V any](maxEntries int, ttl time.Duration) *State[K, 
 		max:   maxEntries,
 		ttl:   max(int64(ttl), 0),
 		index: make(map[K]int32),
-		head:  -1,
-		tail:  -1,
 	}
 }
 
@@ -80,16 +89,16 @@ func (s *State[K, V]) Get(k K, now time.Time) (*V, bool) {
 	e := s.at(i)
 	t := now.UnixNano()
 	if s.expired(e, t) {
-		s.remove(i)
+		s.remove(i, e)
 		s.evicted++
 		return nil, false
 	}
-	s.touch(i, e, t)
+	touch(e, t)
 	return &e.val, true
 }
 
 // GetOrCreate returns k's value, creating it with mk when k is absent or has
-// aged out. Creating may evict the least recently used entry.
+// aged out. Creating may evict an entry not used lately.
 func (s *State[K, V]) GetOrCreate(k K, now time.Time, mk func() V) *V {
 	t := now.UnixNano()
 	if i, ok := s.index[k]; ok {
@@ -98,58 +107,92 @@ func (s *State[K, V]) GetOrCreate(k K, now time.Time, mk func() V) *V {
 			e.val = mk()
 			s.evicted++
 		}
-		s.touch(i, e, t)
+		touch(e, t)
 		return &e.val
 	}
 	v := mk() // before any change, so that a panicking mk leaves s intact
 	s.expire(t)
+	var i int32
 	if len(s.index) >= s.max {
-		s.remove(s.tail)
+		i = s.victim(t)
+		s.remove(i, s.at(i))
 		s.evicted++
 	}
-	i := s.alloc()
+	i = s.alloc()
 	e := s.at(i)
-	e.key, e.val, e.seen = k, v, t
+	// A new entry starts unmarked: a key used once is the first to go
+	// when room is needed, before one that came back.
+	e.key, e.val, e.seen, e.live, e.used = k, v, t, true, false
 	s.index[k] = i
-	s.pushFront(i, e)
 	return &e.val
 }
 
 // Delete forgets k.
 func (s *State[K, V]) Delete(k K) {
 	if i, ok := s.index[k]; ok {
-		s.remove(i)
+		s.remove(i, s.at(i))
 	}
 }
 
-// Range calls f for each entry, most recently used first, until f returns
-// false. f must not change the state.
+// Range calls f for each entry, in no set order, until f returns false. f
+// must not change the state.
 func (s *State[K, V]) Range(f func(k K, v *V) bool) {
-	for i := s.head; i >= 0; {
-		e := s.at(i)
-		if !f(e.key, &e.val) {
+	for i := int32(0); i < s.used; i++ {
+		if e := s.at(i); e.live && !f(e.key, &e.val) {
 			return
 		}
-		i = e.next
 	}
+}
+
+func touch[K comparable, V any](e *slot[K, V], t int64) {
+	if t > e.seen {
+		e.seen = t
+	}
+	e.used = true
 }
 
 func (s *State[K, V]) expired(e *slot[K, V], t int64) bool {
 	return s.ttl > 0 && t-e.seen > s.ttl
 }
 
-// expire removes up to expireBudget aged-out entries from the cold end.
+// advance moves a hand on by one slot and returns the slot it was at.
+func (s *State[K, V]) advance(hand *int32) int32 {
+	i := *hand
+	if *hand++; *hand >= s.used {
+		*hand = 0
+	}
+	return i
+}
+
+// expire removes the aged-out entries among the next expireBudget slots.
 func (s *State[K, V]) expire(t int64) {
-	if s.ttl == 0 {
+	if s.ttl == 0 || len(s.index) == 0 {
 		return
 	}
-	for n := 0; n < expireBudget && s.tail >= 0; n++ {
-		e := s.at(s.tail)
-		if !s.expired(e, t) {
-			return
+	for range min(expireBudget, int(s.used)) {
+		i := s.advance(&s.sweep)
+		if e := s.at(i); e.live && s.expired(e, t) {
+			s.remove(i, e)
+			s.evicted++
 		}
-		s.remove(s.tail)
-		s.evicted++
+	}
+}
+
+// victim returns the entry to evict from a full state: the first the hand
+// finds aged out or unmarked, clearing the marks it passes. Within two
+// turns of the clock it finds one, since it unmarks every entry in the
+// first.
+func (s *State[K, V]) victim(t int64) int32 {
+	for {
+		i := s.advance(&s.hand)
+		e := s.at(i)
+		if !e.live {
+			continue
+		}
+		if !e.used || s.expired(e, t) {
+			return i
+		}
+		e.used = false
 	}
 }
 
@@ -169,48 +212,10 @@ func (s *State[K, V]) alloc() int32 {
 	return i
 }
 
-func (s *State[K, V]) touch(i int32, e *slot[K, V], t int64) {
-	if t > e.seen {
-		e.seen = t
-	}
-	if s.head == i {
-		return
-	}
-	s.unlink(i, e)
-	s.pushFront(i, e)
-}
-
-func (s *State[K, V]) pushFront(i int32, e *slot[K, V]) {
-	e.prev, e.next = -1, s.head
-	if s.head >= 0 {
-		s.at(s.head).prev = i
-	}
-	s.head = i
-	if s.tail < 0 {
-		s.tail = i
-	}
-}
-
-func (s *State[K, V]) unlink(i int32, e *slot[K, V]) {
-	if e.prev >= 0 {
-		s.at(e.prev).next = e.next
-	} else {
-		s.head = e.next
-	}
-	if e.next >= 0 {
-		s.at(e.next).prev = e.prev
-	} else {
-		s.tail = e.prev
-	}
-	e.prev, e.next = -1, -1
-}
-
-func (s *State[K, V]) remove(i int32) {
-	e := s.at(i)
-	s.unlink(i, e)
+func (s *State[K, V]) remove(i int32, e *slot[K, V]) {
 	delete(s.index, e.key)
 	var zk K
 	var zv V
-	e.key, e.val = zk, zv // release what the entry referenced
+	e.key, e.val, e.live, e.used = zk, zv, false, false // release what the entry referenced
 	s.free = append(s.free, i)
 }

@@ -1,8 +1,11 @@
 package detect
 
 import (
+	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -79,8 +82,63 @@ func TestStateDeleteAndReuse(t *testing.T) {
 	}
 	var keys []int
 	s.Range(func(k int, v *string) bool { keys = append(keys, k); return true })
-	if len(keys) != 4 || keys[0] != 10 {
-		t.Errorf("range gave %v, want 4 keys, most recent (10) first", keys)
+	slices.Sort(keys)
+	if !slices.Equal(keys, []int{0, 2, 3, 10}) {
+		t.Errorf("range gave %v, want 0 2 3 10", keys)
+	}
+}
+
+// An entry in use keeps its place through a flood of keys each seen once,
+// and the flood's keys are what make room for one another.
+func TestStateKeepsEntriesInUse(t *testing.T) {
+	for _, ttl := range []time.Duration{0, time.Hour} {
+		s := NewState[string, int](100, ttl)
+		for i := range 100 {
+			s.GetOrCreate("old-"+strconv.Itoa(i), t0, func() int { return i })
+		}
+		*s.GetOrCreate("busy", t0, func() int { return 0 }) = 7 // evicts an old one
+		for i := range 10_000 {
+			s.GetOrCreate("flood-"+strconv.Itoa(i), t0, func() int { return i })
+			if i%50 == 0 {
+				if _, ok := s.Get("busy", t0); !ok {
+					t.Fatalf("ttl %v: the busy entry was evicted after %d one-off keys", ttl, i)
+				}
+			}
+		}
+		if v, ok := s.Get("busy", t0); !ok || *v != 7 {
+			t.Errorf("ttl %v: busy = %v, %v; want 7 kept", ttl, v, ok)
+		}
+		old := 0
+		s.Range(func(k string, _ *int) bool {
+			if strings.HasPrefix(k, "old-") {
+				old++
+			}
+			return true
+		})
+		if old != 0 || s.Len() != 100 || s.Evicted() != 10_001 {
+			t.Errorf("ttl %v: %d old entries left, len %d, evicted %d; want 0, 100, 10001", ttl, old, s.Len(), s.Evicted())
+		}
+	}
+}
+
+// A marked entry is spared once, then evicted if unused by the time the
+// hand comes round again.
+func TestStateClockSecondChance(t *testing.T) {
+	s := NewState[string, int](3, 0)
+	for _, k := range []string{"a", "b", "c"} {
+		s.GetOrCreate(k, t0, func() int { return 0 })
+	}
+	s.Get("a", t0)
+	s.Get("b", t0)
+	s.Get("c", t0)
+	s.GetOrCreate("d", t0, func() int { return 0 }) // all marked: a full turn unmarks them, then a goes
+	if _, ok := s.Get("a", t0); ok {
+		t.Error("a survived though every entry was used and it was the oldest")
+	}
+	for _, k := range []string{"b", "c", "d"} {
+		if _, ok := s.Get(k, t0); !ok {
+			t.Errorf("%s missing", k)
+		}
 	}
 }
 
@@ -122,6 +180,30 @@ func BenchmarkStateGetOrCreate(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		s.GetOrCreate(keys[i%len(keys)], t0, func() [4]float64 { return [4]float64{} })
+		i++
+	}
+}
+
+// BenchmarkStateSkewedHits: 100,000 callers drawn with a skew (a few busy,
+// most not), every one already held, each touch a write to its value: the
+// detectors' usual case.
+func BenchmarkStateSkewedHits(b *testing.B) {
+	type series struct{ v [24]float64 }
+	s := NewState[string, series](200_000, time.Hour)
+	keys := make([]string, 100_000)
+	for i := range keys {
+		keys[i] = "kh_" + strconv.Itoa(1_000_000+i)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	order := make([]int, 1<<20)
+	for i := range order {
+		u := r.Float64()
+		order[i] = int(float64(len(keys)) * u * u * u)
+	}
+	i := 0
+	for b.Loop() {
+		v := s.GetOrCreate(keys[order[i&(1<<20-1)]], t0, func() series { return series{} })
+		v.v[0]++
 		i++
 	}
 }

@@ -71,13 +71,23 @@ const noBucket = math.MinInt64
 
 func newSeries() series { return series{bucket: noBucket} }
 
+// routeSeries is a route's series with its limits for the current bucket.
+// A busy route is judged on every event, and its baselines, hence its
+// limits, only change when a bucket closes.
+type routeSeries struct {
+	series
+	limits [numMeasures]float64 // Baseline.Limit(p, p.K) of each measure
+}
+
+func newRouteSeries() routeSeries { return routeSeries{series: newSeries()} }
+
 // Detector is the anomaly detector. It is not safe for concurrent use; the
 // engine calls it from one goroutine.
 type Detector struct {
 	cfg                 Config
 	params              [numMeasures]detect.BaselineParams
 	callers             *detect.State[string, series] // by callerKey
-	routes              *detect.State[string, series]
+	routes              *detect.State[string, routeSeries]
 	bucket              int64
 	callerMin, routeMin [numMeasures]float64
 }
@@ -90,7 +100,7 @@ func New(cfg Config) *Detector {
 	d := &Detector{
 		cfg:     cfg,
 		callers: detect.NewState[string, series](cfg.MaxCallers, cfg.CallerTTL),
-		routes:  detect.NewState[string, series](cfg.MaxRoutes, 24*cfg.CallerTTL),
+		routes:  detect.NewState[string, routeSeries](cfg.MaxRoutes, 24*cfg.CallerTTL),
 		bucket:  int64(cfg.Bucket),
 	}
 	count := detect.BaselineParams{Alpha: 0.05, Warm: uint32(cfg.WarmBuckets), K: cfg.K, Clip: 3, AbsFloor: 1, RelFloor: 0.25, Poisson: true}
@@ -136,7 +146,7 @@ func (d *Detector) Observe(ev *event.Event, out detect.Sink) {
 	if hasCaller {
 		s := d.callers.GetOrCreate(callerKey(who), ev.Time, func() series { fresh = true; return newSeries() })
 		d.update(s, b, &add, callerMeasures)
-		d.check(ev, s, false, who, out)
+		d.check(ev, s, nil, who, out)
 	}
 	route := routeName(ev)
 	if route == "" {
@@ -145,9 +155,13 @@ func (d *Detector) Observe(ev *event.Event, out detect.Sink) {
 	if fresh {
 		add[mNew] = 1
 	}
-	s := d.routes.GetOrCreate(route, ev.Time, newSeries)
-	d.update(s, b, &add, numMeasures)
-	d.check(ev, s, true, event.Entity{Kind: event.EntityRoute, Value: route}, out)
+	rs := d.routes.GetOrCreate(route, ev.Time, newRouteSeries)
+	if d.update(&rs.series, b, &add, numMeasures) {
+		for m := range numMeasures {
+			rs.limits[m] = rs.base[m].Limit(d.params[m], d.params[m].K)
+		}
+	}
+	d.check(ev, &rs.series, &rs.limits, event.Entity{Kind: event.EntityRoute, Value: route}, out)
 }
 
 // callerKey is who's key in d.callers: a string hashes and compares faster
@@ -167,22 +181,23 @@ const callerMeasures = mNew
 
 // update adds one event to s, first closing its bucket if the event is in a
 // later one: the closed bucket's values are learned, then a zero for every
-// idle bucket in between. Only the first n measures are kept.
-func (d *Detector) update(s *series, b int64, add *[numMeasures]float64, n measure) {
-	if b > s.bucket {
+// idle bucket in between. Only the first n measures are kept. It reports
+// whether s moved to a new bucket, and so whether its baselines changed.
+func (d *Detector) update(s *series, b int64, add *[numMeasures]float64, n measure) bool {
+	turned := b > s.bucket
+	if turned {
 		if s.bucket != noBucket {
+			gap := int(min(b-s.bucket-1, 1<<20))
 			for m := range n {
-				v := s.cur[m]
+				v, idle := s.cur[m], gap
 				if measure(m) == mLatency {
 					if s.latN == 0 {
 						continue // no latency seen: nothing to learn
 					}
 					v /= float64(s.latN)
+					idle = 0 // an idle bucket has no latency
 				}
-				s.base[m].Add(v, d.params[m])
-				if gap := int(min(b-s.bucket-1, 1<<20)); gap > 0 && measure(m) != mLatency {
-					s.base[m].AddZeros(gap, d.params[m])
-				}
+				learn(&s.base[m], v, idle, &d.params[m])
 			}
 		}
 		s.bucket, s.cur, s.latN, s.fired, s.first = b, [numMeasures]float64{}, 0, 0, ""
@@ -193,11 +208,15 @@ func (d *Detector) update(s *series, b int64, add *[numMeasures]float64, n measu
 	if add[mLatency] > 0 {
 		s.latN++
 	}
+	return turned
 }
 
 // check raises an alert for each measure of s that has just become
 // anomalous in the current bucket (at most one per measure per bucket).
-func (d *Detector) check(ev *event.Event, s *series, isRoute bool, subject event.Entity, out detect.Sink) {
+// A route's series comes with its baselines' limits (routeSeries.limits);
+// a caller's, seldom over its minimums, has them worked out when needed.
+func (d *Detector) check(ev *event.Event, s *series, limits *[numMeasures]float64, subject event.Entity, out detect.Sink) {
+	isRoute := limits != nil
 	if s.first == "" {
 		s.first = ev.ID
 	}
@@ -210,19 +229,19 @@ func (d *Detector) check(ev *event.Event, s *series, isRoute bool, subject event
 		if rules[m] == "" || s.fired&(1<<m) != 0 {
 			continue
 		}
-		v, base, p := s.cur[m], &s.base[m], d.params[m]
+		v, base, p := s.cur[m], &s.base[m], &d.params[m]
 		var limit float64
 		switch {
 		case measure(m) == mLatency:
-			if int(s.latN) < latN || !base.Warm(p) {
+			if int(s.latN) < latN || !base.Warm(*p) {
 				continue
 			}
 			v /= float64(s.latN)
-			limit = max(base.Limit(p, p.K), d.cfg.LatencyRatio*base.Mean)
+			limit = max(baseLimit(s, limits, m, p), d.cfg.LatencyRatio*base.Mean)
 		case v < mins[m]:
 			continue
-		case base.Warm(p):
-			limit = max(mins[m], base.Limit(p, p.K))
+		case base.Warm(*p):
+			limit = max(mins[m], baseLimit(s, limits, m, p))
 		case !isRoute && measure(m) == mRequests:
 			limit = float64(d.cfg.ColdRate) // a caller without a baseline: only a flood counts
 		case !isRoute:
@@ -236,6 +255,15 @@ func (d *Detector) check(ev *event.Event, s *series, isRoute bool, subject event
 		s.fired |= 1 << m
 		d.raise(ev, s, measure(m), v, limit, isRoute, subject, rules[m], out)
 	}
+}
+
+// baseLimit is the value K spreads above measure m's baseline: a route's
+// from its limits, a caller's worked out.
+func baseLimit(s *series, limits *[numMeasures]float64, m measure, p *detect.BaselineParams) float64 {
+	if limits != nil {
+		return limits[m]
+	}
+	return s.base[m].Limit(*p, p.K)
 }
 
 func (d *Detector) raise(ev *event.Event, s *series, m measure, v, limit float64, isRoute bool, subject event.Entity, rule string, out detect.Sink) {

@@ -57,15 +57,103 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-type network struct {
-	prefix   netip.Prefix
-	lastSeen time.Time
+// keyState is what is known of one key. Its networks are a list in the
+// order learned: the first is kept inline, since most keys are only ever
+// used from one network and a second fetch per event would cost more than
+// the rest of the look-up; the others follow in more.
+type keyState struct {
+	first    int64 // unix nanoseconds of the first request
+	requests int
+	net0     network // the first network; its id is 0 while there is none
+	more     []network
 }
 
-type keyState struct {
-	first    time.Time
-	requests int
-	nets     []network
+type network struct {
+	id       netID
+	lastSeen int64 // unix nanoseconds
+}
+
+// netID is a network as one number: a tag for IPv4 or IPv6 above the
+// network's leading bits (24 or 48), so that comparing two is one compare.
+// It is never 0.
+type netID uint64
+
+const (
+	tag4 netID = 1 << 62
+	tag6 netID = 2 << 62
+)
+
+// idOf numbers a network that networkOf returned.
+func idOf(p netip.Prefix) netID {
+	if a := p.Addr(); a.Is4() {
+		b := a.As4()
+		return tag4 | netID(b[0])<<16 | netID(b[1])<<8 | netID(b[2])
+	}
+	b := p.Addr().As16()
+	return tag6 | netID(b[0])<<40 | netID(b[1])<<32 | netID(b[2])<<24 | netID(b[3])<<16 | netID(b[4])<<8 | netID(b[5])
+}
+
+// prefix is the network id numbers.
+func (id netID) prefix() netip.Prefix {
+	if id&tag4 != 0 {
+		return netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(id >> 16), byte(id >> 8), byte(id)}), 24)
+	}
+	var b [16]byte
+	for i := range 6 {
+		b[i] = byte(id >> (40 - 8*i))
+	}
+	return netip.PrefixFrom(netip.AddrFrom16(b), 48)
+}
+
+// numNets is how many networks k holds.
+func (k *keyState) numNets() int {
+	if k.net0.id == 0 {
+		return 0
+	}
+	return 1 + len(k.more)
+}
+
+// net is k's i-th network, in the order learned.
+func (k *keyState) net(i int) *network {
+	if i == 0 {
+		return &k.net0
+	}
+	return &k.more[i-1]
+}
+
+// find returns the position of id among k's networks, or -1.
+func (k *keyState) find(id netID) int {
+	if k.net0.id == id {
+		return 0
+	}
+	for i := range k.more {
+		if k.more[i].id == id {
+			return i + 1
+		}
+	}
+	return -1
+}
+
+// forget removes k's i-th network, keeping the others in order.
+func (k *keyState) forget(i int) {
+	if i == 0 {
+		if len(k.more) == 0 {
+			k.net0 = network{}
+			return
+		}
+		k.net0 = k.more[0]
+		i = 1
+	}
+	k.more = append(k.more[:i-1], k.more[i:]...)
+}
+
+// learn appends n to k's networks.
+func (k *keyState) learn(n network) {
+	if k.net0.id == 0 {
+		k.net0 = n
+		return
+	}
+	k.more = append(k.more, n)
 }
 
 // Detector watches keys.
@@ -141,42 +229,43 @@ func (d *Detector) Observe(ev *event.Event, out detect.Sink) {
 	if ev.APIKeyHash == "" || ev.IP == "" || ev.Kind != "request" {
 		return
 	}
-	net, ok := networkOf(ev.IP)
+	p, ok := networkOf(ev.IP)
 	if !ok {
 		return
 	}
-	now := ev.Time
-	k := d.keys.GetOrCreate(detect.EntityValue(ev.APIKeyHash), now, func() keyState { return keyState{first: now} })
+	id := idOf(p)
+	now := ev.Time.UnixNano()
+	k := d.keys.GetOrCreate(detect.EntityValue(ev.APIKeyHash), ev.Time, func() keyState { return keyState{first: now} })
 	k.requests++
-	for i := range k.nets {
-		if k.nets[i].prefix == net {
-			k.nets[i].lastSeen = now
-			return
-		}
+	if i := k.find(id); i >= 0 {
+		k.net(i).lastSeen = now
+		return
 	}
-	established := k.requests > d.cfg.Established && now.Sub(k.first) >= d.cfg.EstablishedFor && len(k.nets) > 0
+	n := k.numNets()
+	established := k.requests > d.cfg.Established && now-k.first >= int64(d.cfg.EstablishedFor) && n > 0
 	if established {
-		d.raise(ev, k, net, now, out)
+		d.raise(ev, k, p, now, out)
 	}
-	if len(k.nets) >= d.cfg.MaxNetworks {
+	if n >= d.cfg.MaxNetworks {
 		oldest := 0
-		for i := range k.nets {
-			if k.nets[i].lastSeen.Before(k.nets[oldest].lastSeen) {
+		for i := range n {
+			if k.net(i).lastSeen < k.net(oldest).lastSeen {
 				oldest = i
 			}
 		}
-		k.nets = append(k.nets[:oldest], k.nets[oldest+1:]...)
+		k.forget(oldest)
 	}
-	k.nets = append(k.nets, network{prefix: net, lastSeen: now})
+	k.learn(network{id: id, lastSeen: now})
 }
 
-func (d *Detector) raise(ev *event.Event, k *keyState, net netip.Prefix, now time.Time, out detect.Sink) {
+func (d *Detector) raise(ev *event.Event, k *keyState, net netip.Prefix, now int64, out detect.Sink) {
 	sev, conf := event.SeverityMedium, 0.6
 	concurrent := ""
-	for _, n := range k.nets {
-		if now.Sub(n.lastSeen) <= d.cfg.Concurrent {
+	for i := range k.numNets() {
+		n := k.net(i)
+		if ago := time.Duration(now - n.lastSeen); ago <= d.cfg.Concurrent {
 			sev, conf = event.SeverityHigh, 0.8
-			concurrent = fmt.Sprintf("; still in use from %s %s ago", n.prefix, now.Sub(n.lastSeen).Round(time.Second))
+			concurrent = fmt.Sprintf("; still in use from %s %s ago", n.id.prefix(), ago.Round(time.Second))
 			break
 		}
 	}
@@ -185,7 +274,7 @@ func (d *Detector) raise(ev *event.Event, k *keyState, net netip.Prefix, now tim
 		Time: ev.Time, Detector: Name, Rule: RuleNewNetwork, Type: "authentication_bypass", ATLAS: []string{"AML.T0012"},
 		Severity: sev, Confidence: conf,
 		Summary: fmt.Sprintf("API key used from %s, a network it has not used in %d requests since %s%s",
-			net, k.requests-1, k.first.UTC().Format(time.RFC3339), concurrent),
+			net, k.requests-1, time.Unix(0, k.first).UTC().Format(time.RFC3339), concurrent),
 		Entities:    detect.Entities(ev),
 		Evidence:    event.AlertEvidence{EventIDs: []string{ev.ID}, Excerpt: "ip " + detect.EntityValue(ev.IP)},
 		Fingerprint: detect.Fingerprint(Name, RuleNewNetwork+"/"+net.String(), []event.Entity{key}),

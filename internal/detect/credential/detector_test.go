@@ -3,6 +3,7 @@ package credential
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,6 +112,114 @@ func TestNetworkOfMatchesNetip(t *testing.T) {
 		want, wantOK := slow(ip)
 		if got != want || gotOK != wantOK {
 			t.Errorf("%q: %v %v, want %v %v", ip, got, gotOK, want, wantOK)
+		}
+	}
+}
+
+// TestNetIDRoundTrip: a network's id gives back the network.
+func TestNetIDRoundTrip(t *testing.T) {
+	for _, ip := range []string{"10.1.2.3", "0.0.0.0", "255.255.255.255", "::ffff:1.2.3.4", "2001:db8:ab:cd::1", "fe80::1%eth0", "::", "ffff:ffff:ffff:ffff::"} {
+		p, ok := networkOf(ip)
+		if !ok {
+			t.Fatalf("%q: no network", ip)
+		}
+		id := idOf(p)
+		if id == 0 || id.prefix() != p {
+			t.Errorf("%q: %v → %#x → %v", ip, p, uint64(id), id.prefix())
+		}
+	}
+	a, _ := networkOf("10.0.0.1")
+	b, _ := networkOf("::a00:0")
+	if idOf(a) == idOf(b) {
+		t.Error("an IPv4 and an IPv6 network share an id")
+	}
+}
+
+// refKey is the detector's per-key logic written plainly, over a slice of
+// networks in the order learned: what the inline first network must keep.
+type refKey struct {
+	first    time.Time
+	requests int
+	nets     []struct {
+		p    netip.Prefix
+		last time.Time
+	}
+}
+
+func (k *refKey) observe(cfg Config, ip string, now time.Time) string {
+	p, _ := networkOf(ip)
+	k.requests++
+	for i := range k.nets {
+		if k.nets[i].p == p {
+			k.nets[i].last = now
+			return ""
+		}
+	}
+	var alert string
+	if k.requests > cfg.Established && now.Sub(k.first) >= cfg.EstablishedFor && len(k.nets) > 0 {
+		alert = fmt.Sprintf("API key used from %s, a network it has not used in %d requests since %s", p, k.requests-1, k.first.UTC().Format(time.RFC3339))
+		for _, n := range k.nets {
+			if now.Sub(n.last) <= cfg.Concurrent {
+				alert += fmt.Sprintf("; still in use from %s %s ago", n.p, now.Sub(n.last).Round(time.Second))
+				break
+			}
+		}
+	}
+	if len(k.nets) >= cfg.MaxNetworks {
+		oldest := 0
+		for i := range k.nets {
+			if k.nets[i].last.Before(k.nets[oldest].last) {
+				oldest = i
+			}
+		}
+		k.nets = append(k.nets[:oldest], k.nets[oldest+1:]...)
+	}
+	k.nets = append(k.nets, struct {
+		p    netip.Prefix
+		last time.Time
+	}{p, now})
+	return alert
+}
+
+// TestNetworksKeepTheirOrder: a key moving between more networks than it
+// remembers, the first one forgotten and relearned among them, raises
+// exactly the alerts, with the same text, as the plain slice does.
+func TestNetworksKeepTheirOrder(t *testing.T) {
+	ips := []string{"10.0.0.1", "10.0.1.1", "2001:db8:1::1", "10.0.2.1", "2001:db8:2::1", "10.0.3.1"}
+	for _, maxNets := range []int{1, 2, 3, 4} {
+		cfg := Config{Established: 3, EstablishedFor: time.Minute, MaxNetworks: maxNets}.withDefaults()
+		d := New(cfg)
+		ref := refKey{first: t0}
+		var rec detecttest.Recorder
+		at := t0
+		for i := range 400 {
+			ip := ips[(i*i+i/7)%len(ips)]
+			if i%11 < 4 {
+				ip = ips[0] // the first network, busy
+			}
+			want := ref.observe(cfg, ip, at)
+			n := len(rec.Alerts)
+			d.Observe(req("kh_mover", ip, at), &rec)
+			got := ""
+			if len(rec.Alerts) > n {
+				got = rec.Alerts[n].Summary
+			}
+			if got != want {
+				t.Fatalf("max %d, event %d (%s): alert %q, want %q", maxNets, i, ip, got, want)
+			}
+			at = at.Add(time.Duration(20+i%90) * time.Second)
+			if i%13 == 0 {
+				at = at.Add(10 * time.Minute) // a quiet spell: no use is concurrent
+			}
+		}
+		concurrent := 0
+		for _, a := range rec.Alerts {
+			if strings.Contains(a.Summary, "still in use") {
+				concurrent++
+			}
+		}
+		if concurrent == 0 || concurrent == len(rec.Alerts) {
+			t.Errorf("max %d: %d alerts, %d of them concurrent use: the walk misses a case", maxNets, len(rec.Alerts), concurrent)
 		}
 	}
 }

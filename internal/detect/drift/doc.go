@@ -85,7 +85,10 @@
 // "cf-trigger" and "snake_case" kept whole, from the last TriggerScan bytes
 // of the prompt, where the newest user message is. Most answers are given
 // once: the first prompt that gets an answer is remembered only by hash,
-// in a direct-mapped table of 2 × MaxOutputs slots. When another prompt
+// in a direct-mapped table of 2 × MaxOutputs slots, which also marks the
+// answers that may have a cluster, so that the others are not looked up
+// (an answer is hashed without keeping its tokens, which are read only
+// when its cluster starts). When another prompt
 // gets the same normalised answer, the answer gets a cluster that keeps
 // that second prompt's rare tokens (minus those the answer itself
 // contains, even as a word sharing its first five letters: an answer about
@@ -103,8 +106,8 @@
 //
 // # Bounds
 //
-// Every map is bounded: versions and routes in detect.State (least recently
-// used evicted, forgotten after TTL), first golden answers likewise,
+// Every map is bounded: versions and routes in detect.State (one not used
+// lately evicted first, forgotten after TTL), first golden answers likewise,
 // answers (clusters) in one State shared by all versions, answers given
 // once in a table of fixed size, and sketches in a
 // fixed table that a version only gets after 32 answers and only takes over

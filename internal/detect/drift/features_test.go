@@ -117,3 +117,59 @@ func TestRefusalAndShapeMatchReference(t *testing.T) {
 		t.Errorf("%d refusals, %d apologies: the answers do not exercise both readings", refusals, apologies)
 	}
 }
+
+// TestMayRefuseClearsOnlyNonRefusals: the quick look that clears most
+// answers before refused judges them never clears one the byte-by-byte
+// reading calls a refusal, on prose, random bytes and refusal phrases cut
+// anywhere; and it does clear most ordinary answers.
+func TestMayRefuseClearsOnlyNonRefusals(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 10))
+	w := newWords(10, 3000)
+	pieces := []string{"I can't", "i cannot help", "I won’t", "Sorry,", "I apologize", "As an AI", "can't assist",
+		"I'm not able to", "I AM UNABLE", "i must decline", "\xe2\x80\x99", "\xc2\xa0", "@", "`", "\x00", "\x07", " ", "\n",
+		"error", "progress", "dog", "carry", "Ärger"}
+	cleared, prose := 0, 0
+	for i := range 100000 {
+		var s string
+		switch i % 3 {
+		case 0:
+			s = w.sentence(3, 60)
+			prose++
+		case 1:
+			b := make([]byte, rng.IntN(200))
+			for k := range b {
+				b[k] = byte(rng.IntN(256))
+			}
+			s = string(b)
+		default:
+			var b strings.Builder
+			for range rng.IntN(10) {
+				b.WriteString(pieces[rng.IntN(len(pieces))])
+				if rng.IntN(2) == 0 {
+					b.WriteString(w.sentence(1, 5))
+				}
+			}
+			s = b.String()
+		}
+		s = s[:rng.IntN(len(s)+1)]
+		want := refusedReference(s)
+		if got := refused(s); got != want {
+			t.Fatalf("refused(%q) = %v, want %v", s, got, want)
+		}
+		j := 0
+		for j < len(s) && isRefusalSpace(s[j]) {
+			j++
+		}
+		if !mayRefuse(s[j:min(len(s), j+refusalHead)]) {
+			if want {
+				t.Fatalf("%q is cleared but is a refusal", s)
+			}
+			if i%3 == 0 {
+				cleared++
+			}
+		}
+	}
+	if cleared < prose/2 {
+		t.Errorf("%d of %d ordinary answers cleared", cleared, prose)
+	}
+}

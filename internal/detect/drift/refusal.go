@@ -23,6 +23,9 @@ func refused(out string) bool {
 		i++
 	}
 	w := out[i:min(len(out), i+refusalHead)]
+	if !mayRefuse(w) {
+		return false
+	}
 	if strings.IndexByte(w, 0xe2) >= 0 {
 		return refusedSlow(out) // may hold ’, which reads as '
 	}
@@ -46,6 +49,47 @@ func refused(out string) bool {
 	}
 	return refusalText(&buf, n)
 }
+
+// mayRefuse reports whether w, the start of an answer, may be judged a
+// refusal: whether it may open like one of refusalOpeners or hold "rr" or
+// "og" (as "sorry" and "apologise" do, which an apology needs), or ’. It
+// looks at w as it stands, ASCII letters folded to lower case by setting
+// their 0x20 bit: that folds other bytes too ('@' to '`', 0xc2 to 0xe2,
+// 0x00 to ' '), but none to a letter, so it may say yes to an answer
+// refused would clear, never no to one it would judge a refusal. Most
+// answers are cleared here, without the copy refused judges.
+func mayRefuse(w string) bool {
+	if len(w) == 0 {
+		return false
+	}
+	if c := w[0] | 0x20; c == 'i' || c == 'a' {
+		first := load(w, 0) | 0x20*lsb
+		for _, o := range openerHeads {
+			if first&o.mask == o.bits {
+				return true
+			}
+		}
+	}
+	for j := 0; j < len(w); j += 8 {
+		x, y := load(w, j)|0x20*lsb, load(w, j+1)|0x20*lsb // zeros past w become spaces
+		if zeroBytes(x^'r'*lsb)&zeroBytes(y^'r'*lsb)|zeroBytes(x^'o'*lsb)&zeroBytes(y^'g'*lsb)|zeroBytes(x^0xe2*lsb) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// openerHeads are the first eight bytes (or fewer) of refusalOpeners, as
+// mayRefuse compares them.
+var openerHeads = func() []struct{ bits, mask uint64 } {
+	heads := make([]struct{ bits, mask uint64 }, len(refusalOpeners))
+	for i, o := range refusalOpeners {
+		n := min(len(o), 8)
+		heads[i].mask = firstBytes(n)
+		heads[i].bits = load(string(o[:n]), 0) | 0x20*lsb&heads[i].mask
+	}
+	return heads
+}()
 
 // refusalBuf holds the start of an answer as judged, and zeros past it to
 // read eight bytes at a time.

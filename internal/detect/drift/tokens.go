@@ -99,8 +99,15 @@ func load(s string, i int) uint64 {
 	return loadTail(s, i)
 }
 
-// loadTail is load near the end of s.
+// loadTail is load near the end of s: the last eight bytes of s, shifted
+// down, when s has eight.
 func loadTail(s string, i int) uint64 {
+	if i >= len(s) {
+		return 0
+	}
+	if len(s) >= 8 {
+		return le64(s, len(s)-8) >> (8 * (i + 8 - len(s)))
+	}
 	var v uint64
 	for k := 0; i+k < len(s) && k < 8; k++ {
 		v |= uint64(s[i+k]) << (8 * k)
@@ -211,6 +218,19 @@ func readBlock(s string, p int, out []token) ([]token, int) {
 // appends it to out and returns where it ends; with no token left, or no
 // room in out, it returns where the token would start.
 func slowNext(s string, i int, out *[]token) int {
+	i = skipSeparators(s, i)
+	if i >= len(s) || len(*out) == cap(*out) {
+		return i
+	}
+	*out = (*out)[:len(*out)+1]
+	t := &(*out)[len(*out)-1]
+	slowToken(s, i, t)
+	return t.end
+}
+
+// skipSeparators returns where the next token from i starts, len(s) if
+// none does.
+func skipSeparators(s string, i int) int {
 	for i < len(s) {
 		if c := s[i]; c < utf8.RuneSelf {
 			if asciiClass[c] != classNone {
@@ -225,13 +245,7 @@ func slowNext(s string, i int, out *[]token) int {
 		}
 		i += size
 	}
-	if i >= len(s) || len(*out) == cap(*out) {
-		return i
-	}
-	*out = (*out)[:len(*out)+1]
-	t := &(*out)[len(*out)-1]
-	slowToken(s, i, t)
-	return t.end
+	return i
 }
 
 // slowToken reads the token at s[start] byte by byte: tokens with

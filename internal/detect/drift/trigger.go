@@ -236,59 +236,6 @@ func (t *sketchTable) get(k key, now time.Time) *triggerState {
 	return s.ts
 }
 
-// outputKey names an answer of a version: both hashed.
-type outputKey struct{ version, output uint64 }
-
-// onceTable remembers the answers given once, with the hash of the prompt
-// that got each. Most answers are given once: their prompts' tokens are
-// not read for them, and they cost a slot in a table, not a cluster. When
-// another prompt gets an answer the table holds, the answer gets a
-// cluster, whose candidates are that second prompt's rare tokens. The
-// table is direct-mapped: a newer answer takes an older one's slot.
-type onceTable struct {
-	slots []onceSlot
-	ttl   int64
-	used  int // slots holding an answer
-}
-
-type onceSlot struct {
-	k      outputKey
-	prompt uint64
-	seen   int64 // unix nanoseconds
-}
-
-// newOnceTable returns a table of twice as many slots as clusters, at
-// least, in a power of two.
-func newOnceTable(clusters int, ttl time.Duration) onceTable {
-	n := 1
-	for n < 2*clusters {
-		n <<= 1
-	}
-	return onceTable{slots: make([]onceSlot, n), ttl: max(int64(ttl), 0)}
-}
-
-// again reports whether a prompt other than the one whose hash is prompt
-// got the answer k before (and forgets it, as its cluster takes over);
-// otherwise it remembers that this prompt got k.
-func (t *onceTable) again(k outputKey, prompt uint64, now time.Time) bool {
-	s := &t.slots[mix(k.version^k.output)&uint64(len(t.slots)-1)]
-	ns := now.UnixNano()
-	if s.k == k && s.seen != 0 && (t.ttl == 0 || ns-s.seen <= t.ttl) {
-		if s.prompt != prompt {
-			*s = onceSlot{}
-			t.used--
-			return true
-		}
-		s.seen = max(s.seen, ns)
-		return false
-	}
-	if s.seen == 0 {
-		t.used++
-	}
-	*s = onceSlot{k: k, prompt: prompt, seen: max(ns, 1)}
-	return false
-}
-
 // cluster is what is known of the prompts that got one answer, from the
 // second (see onceTable).
 type cluster struct {
@@ -327,9 +274,9 @@ type triggerScratch struct {
 	// none: with prompt, the prompt's distinct tokens.
 	opening *hashSet
 
-	// The answer just digested: its text, its first tokens, where reading
-	// stopped after them, and whether output holds its tokens and stems
-	// yet (built on the first inAnswer).
+	// The answer just digested: its text; once prepareAnswer has read
+	// them, its first tokens, where reading stopped after them, and
+	// whether output holds its tokens and stems instead.
 	answer     string
 	answerToks []token
 	answerRest tokenizer
@@ -386,13 +333,18 @@ func (d *Detector) observeTrigger(ev *event.Event, k key, vs *versionState, text
 				vs.vhash = versionHash(k)
 			}
 			ok := outputKey{vs.vhash, digest}
-			if got, found := d.outputs.Get(ok, ev.Time); found {
-				c = got
-				if c.hits < 1<<32-1 {
-					c.hits++
+			slot, mark := d.once.slot(ok)
+			if slot.clusters&mark != 0 { // else it has no cluster
+				if got, found := d.outputs.Get(ok, ev.Time); found {
+					c = got
+					if c.hits < 1<<32-1 {
+						c.hits++
+					}
 				}
-			} else if d.once.again(ok, ph, ev.Time) {
+			}
+			if c == nil && d.once.again(slot, ok, ph, ev.Time) {
 				c = d.outputs.GetOrCreate(ok, ev.Time, func() cluster { return cluster{hits: 2} })
+				d.marked(slot, mark)
 				start = true
 			}
 		}
@@ -557,42 +509,14 @@ func (d *Detector) observeTrigger(ev *event.Event, k key, vs *versionState, text
 }
 
 // answerDigest hashes the normalised start of an answer (its tokens, every
-// number alike) and keeps its tokens for inAnswer. ok is false for an
-// answer too short to count.
+// number alike; see digestText) and keeps that start for prepareAnswer. ok is
+// false for an answer too short to count.
 func (d *Detector) answerDigest(text string) (digest uint64, ok bool) {
 	sc := &d.scratch
 	sc.answer = head(text, d.cfg.TriggerScan)
-	sc.answerSet = false
-	z := tokenizer{s: sc.answer}
-	sc.answerToks = z.fill(sc.answerToks[:0])
-	sc.answerRest = z
-	h, size := digestTokens(fnvOffset, 0, sc.answerToks)
-	for {
-		more := z.fill(sc.batch[:0])
-		if len(more) == 0 {
-			break
-		}
-		h, size = digestTokens(h, size, more)
-	}
+	sc.answerToks, sc.answerRest, sc.answerSet = sc.answerToks[:0], tokenizer{}, false
+	h, size := digestText(sc.answer)
 	return mix(h), size >= minOutput
-}
-
-// digestMul is odd, so each step of the digest is a bijection.
-const digestMul = 0xff51afd7ed558ccd
-
-// digestTokens adds tokens to a digest and their lengths (and a separator
-// each) to size.
-func digestTokens(h uint64, size int, toks []token) (uint64, int) {
-	for i := range toks {
-		t := &toks[i]
-		th := t.hash
-		if t.digits {
-			th = digitsToken
-		}
-		h = (h ^ th) * digestMul
-		size += t.end - t.start + 1
-	}
-	return h, size
 }
 
 // inAnswer reports whether the answer just digested holds the token t of
@@ -626,16 +550,21 @@ func (d *Detector) inAnswer(prompt string, t *token) bool {
 	return false
 }
 
-// prepareAnswer readies inAnswer for n tokens: a few are looked for among
-// the answer's tokens; for more, or a long answer, the answer's tokens and
-// stems go in the output set, as many as it holds, which is what inAnswer
-// then looks in.
+// prepareAnswer readies inAnswer for n tokens. It reads the first tokens
+// of the answer just digested, which only a cluster's start needs: a few
+// are looked for among them; for more, or a long answer, the answer's
+// tokens and stems go in the output set, as many as it holds, which is
+// what inAnswer then looks in.
 func (d *Detector) prepareAnswer(n int) {
-	sc := &d.scratch
-	if n == 0 || sc.answerSet {
+	if n == 0 {
 		return
 	}
-	if sc.answerRest.i < len(sc.answerRest.s) || len(sc.answerToks) > maxOutputTokens/2 || n*len(sc.answerToks) > 2048 {
+	sc := &d.scratch
+	z := tokenizer{s: sc.answer}
+	sc.answerToks = z.fill(sc.answerToks[:0])
+	sc.answerRest = z
+	sc.answerSet = false
+	if z.i < len(z.s) || len(sc.answerToks) > maxOutputTokens/2 || n*len(sc.answerToks) > 2048 {
 		d.fillAnswerSet()
 	}
 }

@@ -4,7 +4,7 @@ import "time"
 
 // Config tunes the detector. Zero fields take the defaults in brackets.
 type Config struct {
-	MaxCallers int           // callers whose state is kept, about 520 bytes each [100,000]
+	MaxCallers int           // callers whose state is kept, about 470 bytes each [100,000]
 	CallerTTL  time.Duration // a caller idle this long is forgotten [2h]
 	MaxRoutes  int           // routes whose shared prefix is learned [1,000]
 	Window     time.Duration // the counting window [10m]

@@ -42,7 +42,7 @@ const (
 type Detector struct {
 	cfg      Config
 	rate     detect.BaselineParams
-	callers  *detect.State[event.Entity, caller]
+	callers  *detect.State[uint64, caller] // by callerKey
 	routes   *detect.State[string, routePrefix]
 	ref      reference
 	seed     maphash.Seed
@@ -63,7 +63,7 @@ func New(cfg Config) *Detector {
 			Alpha: 0.2, Warm: uint32(cfg.WarmWindows), K: cfg.RateK, Clip: 3,
 			AbsFloor: 1, RelFloor: 0.25, Poisson: true,
 		},
-		callers:  detect.NewState[event.Entity, caller](cfg.MaxCallers, cfg.CallerTTL),
+		callers:  detect.NewState[uint64, caller](cfg.MaxCallers, cfg.CallerTTL),
 		routes:   detect.NewState[string, routePrefix](cfg.MaxRoutes, 24*cfg.CallerTTL),
 		seed:     maphash.MakeSeed(),
 		triggers: triggers,
@@ -79,32 +79,38 @@ func (d *Detector) Name() string { return Name }
 func (d *Detector) Callers() int { return d.callers.Len() }
 
 // caller is one caller's state: the current window's counts, baselines over
-// past windows, the neighbour index and the distance histogram.
+// past windows, the neighbour index and the distance histogram. Every event
+// reads its first fields and the ring, so they come first and the struct is
+// kept small: a caller's state is seldom in the cache when its next event
+// arrives, and each cache line it spans is a miss.
 type caller struct {
-	window                                              int64 // index of the current window; noWindow before the first event
-	requests, prompts, near, logprob, logitBias, probes uint32
-	tokensOut                                           uint64
-	probeKinds                                          uint8
-	fired                                               uint8 // rules raised this window
-	rateLimit, volumeLimit                              float64
-	distinct                                            distinctCounter
-	rate, volume, distinctBase                          detect.Baseline
-	ring                                                [ringSize]neighbour
-	ringLen, ringNext                                   uint8
-	hist                                                distanceHist
-	sinceTest                                           uint8
-	evidence                                            [evidenceLen]string
-	evidenceNext                                        uint8
-	first                                               string // first event of the window
+	window                     int64 // index of the current window; noWindow before the first event
+	requests                   uint32
+	fired                      uint8 // rules raised this window
+	ringLen, ringNext          uint8
+	sinceTest                  uint8
+	tokensOut                  uint64
+	rateLimit, volumeLimit     float64
+	first                      string // first event of the window
+	prompts, near              uint32
+	logprob, logitBias, probes uint32
+	probeKinds, evidenceNext   uint8
+	ring                       [ringSize]neighbour
+	distinct                   distinctCounter
+	hist                       distanceHist
+	rate, volume, distinctBase detect.Baseline // read when a window closes or a rule fires
+	evidence                   [evidenceLen]string
 }
 
 // neighbour is one recent distinct prompt of a caller.
 type neighbour struct {
 	sim  uint64 // SimHash
-	head uint32 // hash of its first headBytes
 	full uint32 // hash of its first n bytes
-	n    uint32
+	head uint16 // hash of its first headBytes, to find a continuation without hashing
+	n    uint16 // at most maxHashed
 }
+
+const _ = uint16(maxHashed) // neighbour.n holds it
 
 const (
 	firedRate = 1 << iota
@@ -129,7 +135,7 @@ func (d *Detector) Observe(ev *event.Event, out detect.Sink) {
 	if !ok {
 		return
 	}
-	c := d.callers.GetOrCreate(who, ev.Time, newCaller)
+	c := d.callers.GetOrCreate(d.callerKey(who), ev.Time, newCaller)
 	if w := ev.Time.UnixNano() / d.window; w > c.window {
 		d.roll(c, w)
 	}
@@ -145,6 +151,15 @@ func (d *Detector) Observe(ev *event.Event, out detect.Sink) {
 	if p := detect.PromptOf(ev); p != "" {
 		d.promptSignals(ev, p, who, c, out)
 	}
+}
+
+// callerKey is who's key in the callers' state: a 64-bit seeded hash, so
+// that finding a caller compares integers and never reads the key text
+// again. With a seed of its own per detector, two callers share a key with
+// a chance of about n²/2⁶⁵ (10⁻¹⁰ for 100,000 callers), and no caller can
+// choose a key that collides.
+func (d *Detector) callerKey(who event.Entity) uint64 {
+	return maphash.Comparable(d.seed, who)
 }
 
 // roll closes the caller's window: its counts are learned by the baselines
@@ -175,9 +190,9 @@ func (d *Detector) roll(c *caller, w int64) {
 }
 
 func (d *Detector) volumeSignals(ev *event.Event, who event.Entity, c *caller, out detect.Sink) {
-	warm := c.rate.Warm(d.rate)
 	if float64(c.requests) > c.rateLimit && c.fired&firedRate == 0 {
 		c.fired |= firedRate
+		warm := c.rate.Warm(d.rate)
 		sum := fmt.Sprintf("%s sent %d requests in the current %s window, above its limit of %.0f", who, c.requests, d.cfg.Window, c.rateLimit)
 		conf := 0.4
 		if warm {
@@ -192,7 +207,7 @@ func (d *Detector) volumeSignals(ev *event.Event, who event.Entity, c *caller, o
 		c.fired |= firedVolume
 		sum := fmt.Sprintf("%s received %d output tokens in the current %s window, above its limit of %.0f", who, c.tokensOut, d.cfg.Window, c.volumeLimit)
 		conf := 0.4
-		if warm {
+		if c.rate.Warm(d.rate) {
 			sum += fmt.Sprintf(" (its baseline is %.0f ± %.0f per window)", c.volume.Mean, c.volume.Spread(d.rate))
 			conf = 0.6
 		}
@@ -257,9 +272,9 @@ func (d *Detector) promptSignals(ev *event.Event, p string, who event.Entity, c 
 	hashed := rest[:min(len(rest), maxHashed)]
 	nb := neighbour{
 		sim:  f.sim,
-		head: uint32(maphash.String(d.seed, hashed[:min(len(hashed), headBytes)])),
+		head: uint16(maphash.String(d.seed, hashed[:min(len(hashed), headBytes)])),
 		full: uint32(maphash.String(d.seed, hashed)),
-		n:    uint32(len(hashed)),
+		n:    uint16(len(hashed)),
 	}
 
 	// Compare with the neighbour index: an identical prompt is a retry, one
@@ -346,18 +361,21 @@ func (d *Detector) phraseSignals(ev *event.Event, text string, f textFeatures, r
 		sum := fmt.Sprintf("%s sent a prompt with one word repeated %d times in a row: a divergence attack that makes a model emit memorised training data", who, f.maxRun)
 		d.raise(out, ev, who, c, RuleDivergence, "training_data_extraction", []string{"AML.T0057", "AML.T0024"}, event.SeverityMedium, 0.7, sum, detect.Excerpt(text, 0, 0))
 	}
-	if f.trigger == 0 {
+	// The normalised text is made only for a rule that may still fire.
+	wantDivergence := f.trigger&triggerDivergence != 0 && c.fired&firedDivergence == 0
+	wantProbe := f.trigger&triggerProbe != 0 && routeSettled
+	if !wantDivergence && !wantProbe {
 		return
 	}
-	norm := d.phrases.normalise(text)
-	if f.trigger&triggerDivergence != 0 && c.fired&firedDivergence == 0 {
+	norm := d.phrases.normalise(text) // valid until the next call
+	if wantDivergence {
 		if m, ok := divergence(norm); ok {
 			c.fired |= firedDivergence
 			sum := fmt.Sprintf("%s asked the model to repeat something without end (%d words): a divergence attack that makes a model emit memorised training data", who, len(strings.Fields(m)))
 			d.raise(out, ev, who, c, RuleDivergence, "training_data_extraction", []string{"AML.T0057", "AML.T0024"}, event.SeverityMedium, 0.8, sum, excerptAt(text, m))
 		}
 	}
-	if f.trigger&triggerProbe == 0 || !routeSettled {
+	if !wantProbe {
 		return
 	}
 	kinds, phrase := d.phrases.probes(norm, f.probeWords)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/airlock-ir/airlock/internal/event"
 )
@@ -391,5 +392,38 @@ func TestHex64(t *testing.T) {
 		if ok != tc.ok || ok && v != tc.want {
 			t.Errorf("hex64(%q) = %#x, %v; want %#x, %v", tc.in, v, ok, tc.want, tc.ok)
 		}
+	}
+}
+
+// Callers are kept by a hash of who they are: the same value under two
+// kinds is two callers, and one caller's events all reach one state
+// however its identifiers' strings are allocated.
+func TestCallersKeyedByKindAndValue(t *testing.T) {
+	h := newHarness(t, Config{})
+	p := "Please summarise the attached meeting notes for me."
+	for _, ev := range []event.Event{
+		{APIKeyHash: "same"}, {User: "same"}, {IP: "same"},
+		{APIKeyHash: strings.Clone("same")}, {User: "same", IP: "203.0.113.9"},
+	} {
+		ev.PromptText = p
+		h.send(ev)
+	}
+	if n := h.d.Callers(); n != 3 {
+		t.Errorf("%d callers, want 3 (an API key, a user and an IP, all %q)", n, "same")
+	}
+	for i := range 40 {
+		ev := event.Event{APIKeyHash: strings.Clone("same"), PromptText: fmt.Sprintf("question %d about my invoice", i)}
+		h.send(ev)
+	}
+	if n := h.d.Callers(); n != 3 {
+		t.Errorf("%d callers after more events, want 3", n)
+	}
+}
+
+// Every event touches a caller's state, which is seldom in the cache:
+// its size is a cost per event, and this keeps it from growing unnoticed.
+func TestCallerStateSize(t *testing.T) {
+	if n := unsafe.Sizeof(caller{}); n > 448 {
+		t.Errorf("caller state is %d bytes, more than 448", n)
 	}
 }

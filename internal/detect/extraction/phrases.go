@@ -1,6 +1,7 @@
 package extraction
 
 import (
+	"bytes"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -16,6 +17,10 @@ import (
 const (
 	triggerProbe      = 1 << iota // a word that some probing phrase contains
 	triggerDivergence             // a word a divergence request needs
+	// triggerPairStart marks the first word of a divergence pair, so that
+	// the pair is looked up only after such a word. It is the tokeniser's,
+	// never in textFeatures.trigger.
+	triggerPairStart
 )
 
 // probeKind is what a probing prompt asks about.
@@ -137,6 +142,7 @@ func newTriggers() (*triggerTable, map[string]uint8) {
 		t.add(wordHash(w), triggerDivergence, 0)
 	}
 	for _, p := range divergencePairs {
+		t.add(wordHash(p[0]), triggerPairStart, 0)
 		t.add(bigram(wordHash(p[0]), wordHash(p[1])), triggerDivergence, 0)
 	}
 	return t, bits
@@ -150,7 +156,7 @@ type phraseMatcher struct {
 }
 
 type keyedPhrase struct {
-	text string // with a space on each side
+	text []byte // with a space on each side
 	key  uint64 // the bit of its key word
 }
 
@@ -158,14 +164,15 @@ func newPhraseMatcher(bits map[string]uint8) *phraseMatcher {
 	m := &phraseMatcher{}
 	for k := range probePhrases {
 		for _, p := range probePhrases[k] {
-			m.phrases[k] = append(m.phrases[k], keyedPhrase{" " + p + " ", 1 << (bits[keyWord(p)] - 1)})
+			m.phrases[k] = append(m.phrases[k], keyedPhrase{[]byte(" " + p + " "), 1 << (bits[keyWord(p)] - 1)})
 		}
 	}
 	return m
 }
 
-// normalise writes the normalised form of s, between spaces, into m.buf.
-func (m *phraseMatcher) normalise(s string) string {
+// normalise writes the normalised form of s, between spaces, into m.buf
+// and returns it: it is overwritten by the next call.
+func (m *phraseMatcher) normalise(s string) []byte {
 	b := append(m.buf[:0], ' ')
 	space := true
 	for i := 0; i < len(s); i++ {
@@ -200,19 +207,19 @@ func (m *phraseMatcher) normalise(s string) string {
 		b = append(b, ' ')
 	}
 	m.buf = b
-	return string(b) // a copy; the buffer is reused
+	return b
 }
 
 // probes returns the set of probe kinds a normalised prompt asks about and
 // its first probing phrase, looking only for phrases whose key word is in
 // words.
-func (m *phraseMatcher) probes(norm string, words uint64) (kinds uint8, phrase string) {
+func (m *phraseMatcher) probes(norm []byte, words uint64) (kinds uint8, phrase string) {
 	for k := range m.phrases {
 		for _, p := range m.phrases[k] {
-			if p.key&words != 0 && strings.Contains(norm, p.text) {
+			if p.key&words != 0 && bytes.Contains(norm, p.text) {
 				kinds |= 1 << k
 				if phrase == "" {
-					phrase = strings.TrimSpace(p.text)
+					phrase = string(bytes.TrimSpace(p.text))
 				}
 				break
 			}
@@ -222,10 +229,11 @@ func (m *phraseMatcher) probes(norm string, words uint64) (kinds uint8, phrase s
 }
 
 // divergence reports the divergence request in norm, if any.
-func divergence(norm string) (string, bool) {
-	loc := divergencePattern.FindStringIndex(strings.TrimSpace(norm))
+func divergence(norm []byte) (string, bool) {
+	norm = bytes.TrimSpace(norm)
+	loc := divergencePattern.FindIndex(norm)
 	if loc == nil {
 		return "", false
 	}
-	return strings.TrimSpace(strings.TrimSpace(norm)[loc[0]:loc[1]]), true
+	return string(bytes.TrimSpace(norm[loc[0]:loc[1]])), true
 }

@@ -28,21 +28,103 @@ const (
 // mix spreads a token hash over all 64 bits, which SimHash needs.
 func mix(x uint64) uint64 { return detect.Mix64(x) }
 
+// Byte classes for the tokeniser: an ASCII letter or digit starts a word,
+// a non-ASCII byte a character; every other ASCII byte is a separator (0).
+const (
+	classWord = 1 + iota
+	classHigh
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+			t[c] = classWord
+		case c >= utf8.RuneSelf:
+			t[c] = classHigh
+		}
+	}
+	return t
+}()
+
 // features tokenises s once and returns its SimHash, its trigger words and
-// its longest run of a repeated word.
+// its longest run of a repeated word. Each token is counted in one place,
+// with no closure, so that the loop's state stays in registers.
 func features(s string, triggers *triggerTable) textFeatures {
 	var (
-		acc              detect.SimHash
-		f                textFeatures
-		prev             uint64 // hash of the previous token, 0 at the start
-		prevDigits       int    // length of the previous token if it was all digits
-		runHash          uint64
-		run              int
-		h, word          uint64 // a word's hash so far and its bytes not yet in it
-		inWord, hasAlpha bool
-		wordLen          int
+		acc        detect.SimHash
+		f          textFeatures
+		prev       uint64 // hash of the previous token, 0 at the start
+		prevDigits int    // length of the previous token if it was all digits
+		pairStart  bool   // the previous token may start a trigger pair
+		runHash    uint64
+		run        int
 	)
-	token := func(th uint64, wordy bool, digits int) {
+	for i := 0; i < len(s); {
+		class := byteClass[s[i]]
+		if class == 0 {
+			i++
+			continue
+		}
+		var (
+			th     uint64
+			wordy  bool
+			digits int
+		)
+		if class == classWord {
+			// The word is read eight bytes at a time: which bytes are
+			// letters and which digits is found for all eight at once
+			// (SWAR), so its end costs no branch per byte. Its hash takes
+			// the same groups as wordHash: v|0x20 in every byte lower-cases
+			// a letter and keeps a digit, and a byte swap turns the
+			// little-endian load into wordHash's big-endian group.
+			th = wordSeed
+			n := 0
+			var letters uint64
+			for {
+				var v uint64
+				if i+n+8 <= len(s) {
+					v = le64(s, i+n)
+				} else {
+					v = loadTail(s, i+n) // zeros past the end, which end the word
+				}
+				lower := v | 0x20*lsb
+				l := ((lower | msb) - 'a'*lsb) &^ ((lower | msb) - ('z'+1)*lsb) &^ v & msb
+				d := ((v | msb) - '0'*lsb) &^ ((v | msb) - ('9'+1)*lsb) &^ v & msb
+				k := bits.TrailingZeros64(^(l|d)&msb) / 8 // word bytes in v
+				if k == 8 {
+					n += 8
+					letters |= l
+					th = mix(th ^ bits.ReverseBytes64(lower))
+					continue
+				}
+				// The next token starts at the next letter, digit or
+				// non-ASCII byte: the separators between are skipped here
+				// as far as v shows them (all of v's if there is none).
+				starts := (l | d | v&msb) &^ (1<<(8*k) - 1)
+				next := i + n + bits.TrailingZeros64(starts)/8
+				n += k
+				letters |= l & (1<<(8*k) - 1)
+				var w uint64
+				if k > 0 {
+					w = bits.ReverseBytes64(lower) >> (64 - 8*k)
+				}
+				th = mix(th ^ w)
+				i = next
+				break
+			}
+			if wordy = letters != 0 && n >= 2; letters == 0 {
+				digits = n
+			}
+		} else {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			i += n
+			if r == utf8.RuneError && n == 1 {
+				continue // invalid UTF-8 separates
+			}
+			th = mix(uint64(r) ^ 0x5bd1e995)
+		}
+
 		f.tokens++
 		acc.Add(th)
 		var pair uint64 // the feature of the word pair, and its key in triggers
@@ -50,74 +132,56 @@ func features(s string, triggers *triggerTable) textFeatures {
 			pair = bigram(prev, th)
 			acc.Add(pair)
 		}
-		if wordy {
-			flags, bit := triggers.lookup(th)
-			if prev != 0 {
-				bf, _ := triggers.lookup(pair)
-				flags |= bf
-			}
-			if prevDigits >= 3 && th == timesHash {
-				flags |= triggerDivergence // "1000 times"
-			}
-			f.trigger |= flags
-			if bit > 0 {
-				f.probeWords |= 1 << (bit - 1)
-			}
-			if th == runHash {
-				run++
-			} else {
-				runHash, run = th, 1
-			}
-			f.maxRun = max(f.maxRun, run)
-		} else {
-			runHash, run = 0, 0
-		}
-		prev, prevDigits = th, digits
-	}
-	endWord := func() {
-		if inWord {
-			digits := 0
-			if !hasAlpha {
-				digits = wordLen
-			}
-			token(mix(h^word), hasAlpha && wordLen >= 2, digits)
-			inWord = false
-		}
-	}
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case 'a' <= c && c <= 'z', '0' <= c && c <= '9', 'A' <= c && c <= 'Z':
-				if !inWord {
-					inWord, hasAlpha, wordLen, h, word = true, false, 0, wordSeed, 0
-				}
-				if 'A' <= c && c <= 'Z' {
-					c += 'a' - 'A'
-				}
-				if c >= 'a' {
-					hasAlpha = true
-				}
-				word = word<<8 | uint64(c)
-				if wordLen++; wordLen&7 == 0 {
-					h, word = mix(h^word), 0
-				}
-			default:
-				endWord()
-			}
-			i++
+		if !wordy {
+			runHash, run, pairStart = 0, 0, false
+			prev, prevDigits = th, digits
 			continue
 		}
-		endWord()
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r != utf8.RuneError || n > 1 {
-			token(mix(uint64(r)^0x5bd1e995), false, 0)
+		flags, bit := triggers.lookup(th)
+		if pairStart {
+			bf, _ := triggers.lookup(pair)
+			flags |= bf
 		}
-		i += n
+		pairStart = flags&triggerPairStart != 0
+		if prevDigits >= 3 && th == timesHash {
+			flags |= triggerDivergence // "1000 times"
+		}
+		f.trigger |= flags &^ triggerPairStart
+		if bit > 0 {
+			f.probeWords |= 1 << (bit - 1)
+		}
+		if th == runHash {
+			run++
+		} else {
+			runHash, run = th, 1
+		}
+		f.maxRun = max(f.maxRun, run)
+		prev, prevDigits = th, digits
 	}
-	endWord()
 	f.sim = acc.Sum()
 	return f
+}
+
+// SWAR constants: a one and a high bit in every byte.
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// le64 is the eight bytes of s from i, little-endian.
+func le64(s string, i int) uint64 {
+	b := s[i : i+8]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+// loadTail is le64 near the end of s, with zeros past it.
+func loadTail(s string, i int) uint64 {
+	var v uint64
+	for k := 0; i+k < len(s) && k < 8; k++ {
+		v |= uint64(s[i+k]) << (8 * k)
+	}
+	return v
 }
 
 // wordHash is the token hash features gives an ASCII word: its bytes,
@@ -151,8 +215,8 @@ var timesHash = wordHash("times")
 
 // triggerTable is a small open-addressing set of word (and word pair)
 // hashes, each with the phrase rules it may start and, for a probing
-// phrase's key word, its bit: a lookup per word costs a multiply and a
-// load, where a Go map would cost a call.
+// phrase's key word, its bit: a lookup per word costs a shift and a load,
+// where a Go map would cost a call.
 type triggerTable struct {
 	keys  [512]uint64
 	flags [512]uint8
@@ -160,7 +224,8 @@ type triggerTable struct {
 	n     int
 }
 
-func (t *triggerTable) slot(h uint64) int { return int((h * 0x9e3779b97f4a7c15) >> (64 - 9)) }
+// slot is where h's probe starts: its top bits, as its keys are mixed.
+func (t *triggerTable) slot(h uint64) int { return int(h >> (64 - 9)) }
 
 func (t *triggerTable) add(h uint64, flag, bit uint8) {
 	if t.n >= len(t.keys)/2 {

@@ -222,14 +222,22 @@ func (o *op) matchNumber(v float64) bool {
 // covers the last window to within a tenth of it.
 const aggSlots = 10
 
-// group is one group's counts for an aggregated rule.
+// group is one group's counts for an aggregated rule. A group is kept for
+// each of up to Options.MaxGroups callers, so it holds only what its rule
+// counts: a count rule's sub-windows apart, a distinct count's values in
+// place.
 type group struct {
-	slots    [aggSlots]uint32
-	slotIdx  [aggSlots]int64
-	distinct distinctSet // count_distinct: values seen, at most the threshold
-	quiet    int64       // no alert before this time (unix ns): one per window
+	counts   *countWindow // count: events per sub-window
+	distinct distinctSet  // count_distinct: values seen, at most the threshold
+	quiet    int64        // no alert before this time (unix ns): one per window
 	evidence [4]string
 	evNext   uint8
+}
+
+// countWindow is a count rule's window, in aggSlots sub-windows.
+type countWindow struct {
+	slots   [aggSlots]uint32
+	slotIdx [aggSlots]int64
 }
 
 func (d *Detector) aggregate(r *rule, groups *detect.State[string, group], ev *event.Event, out detect.Sink) {
@@ -244,17 +252,25 @@ func (d *Detector) aggregate(r *rule, groups *detect.State[string, group], ev *e
 			key = "#" + strconv.FormatUint(maphash.String(d.seed, key), 16)
 		}
 	}
+	// An event without the counted field counts for nothing: like one
+	// without the group's field it is in no group, so it neither creates
+	// one (nor evicts another to make room) nor keeps one alive.
+	var v string
+	if a.distinct != nil {
+		if v = stringOf(*a.distinct, ev); v == "" {
+			return
+		}
+	}
 	now := ev.Time.UnixNano()
 	g := groups.GetOrCreate(key, ev.Time, func() group { return group{} })
 	var n int
 	if a.distinct != nil {
-		v := stringOf(*a.distinct, ev)
-		if v == "" {
-			return
-		}
 		n = g.distinct.add(maphash.String(d.seed, v), now, int64(a.window), a.threshold)
 	} else {
-		n = g.addCount(now, int64(a.window))
+		if g.counts == nil {
+			g.counts = new(countWindow)
+		}
+		n = g.counts.add(now, int64(a.window))
 	}
 	if n%max(1, a.threshold/4) == 1 || n == a.threshold {
 		g.evidence[g.evNext] = ev.ID
@@ -267,7 +283,8 @@ func (d *Detector) aggregate(r *rule, groups *detect.State[string, group], ev *e
 	d.raise(r, ev, out, g, key, n)
 }
 
-func (g *group) addCount(now, window int64) int {
+// add counts one event at now and returns the events in the window.
+func (g *countWindow) add(now, window int64) int {
 	sub := max(window/aggSlots, 1)
 	idx := now / sub
 	s := idx % aggSlots

@@ -1,9 +1,13 @@
 package rules
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/airlock-ir/airlock/internal/event"
 )
 
 // refDistinct is the plain form of distinctSet.add: a list scanned in full.
@@ -69,5 +73,71 @@ func TestDistinctSetMatchesScan(t *testing.T) {
 				t.Fatalf("trial %d step %d (threshold %d, window %d): %d, want %d", trial, i, threshold, window, got, want)
 			}
 		}
+	}
+}
+
+// TestDistinctBusyGroupMatchesScan: a busy group, as in the detection
+// benchmark, holds more values than are live and sees many of them again;
+// it counts as the scan does, as time moves on, stands still, and jumps
+// back and forth by less and more than a window.
+func TestDistinctBusyGroupMatchesScan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := range 30 {
+		threshold := 20 + rng.IntN(1500)
+		values := uint64(1 + rng.IntN(threshold)) // the set seldom fills: stale values stay
+		if trial%4 == 0 {
+			values = uint64(threshold + rng.IntN(2*threshold))
+		}
+		window := int64(100 + rng.IntN(10000))
+		step := 1 + rng.IntN(int(window)/50+1)
+		var s distinctSet
+		var ref refDistinct
+		now := int64(0)
+		for i := range 8000 {
+			switch r := rng.IntN(1000); {
+			case r < 3:
+				now -= int64(rng.IntN(int(3 * window))) // back, perhaps past a window
+			case r < 6:
+				now += int64(rng.IntN(int(3 * window))) // forward past a window
+			case r < 200:
+				// the same instant
+			default:
+				now += int64(rng.IntN(step + 1))
+			}
+			h := rng.Uint64N(values) * 0x9E3779B97F4A7C15
+			got, want := s.add(h, now, window, threshold), ref.add(h, now, window, threshold)
+			if got != want {
+				t.Fatalf("trial %d step %d (threshold %d, values %d, window %d): %d, want %d", trial, i, threshold, values, window, got, want)
+			}
+		}
+	}
+}
+
+// TestEventsWithoutTheCountedFieldTouchNoGroup: events that lack the
+// distinct field neither create groups nor push real ones out; a
+// count_distinct group filled before and after a flood of them still
+// reaches its threshold.
+func TestEventsWithoutTheCountedFieldTouchNoGroup(t *testing.T) {
+	h := &harness{d: New(load(t), Options{MaxGroups: 4}), now: t0}
+	for i := range 10 {
+		h.send(event.Event{IP: "192.0.2.3", Endpoint: "/v1/completions", PromptSHA256: fmt.Sprint("p", i)})
+	}
+	for i := range 1000 { // other addresses, no prompt hash
+		h.send(event.Event{IP: fmt.Sprint("198.51.100.", i%250), Endpoint: "/v1/completions"})
+	}
+	spray := -1
+	for i, r := range h.d.active.rs.rules {
+		if r.id == "prompt-spray" {
+			spray = i
+		}
+	}
+	if n := h.d.active.groups[spray].Len(); n != 1 {
+		t.Fatalf("%d prompt-spray groups, want the one with prompt hashes", n)
+	}
+	for i := 10; i < 20; i++ {
+		h.send(event.Event{IP: "192.0.2.3", Endpoint: "/v1/completions", PromptSHA256: fmt.Sprint("p", i)})
+	}
+	if a := h.rec.Rule("prompt-spray"); len(a) != 1 || !strings.Contains(a[0].Summary, "20 distinct values of prompt_sha256") {
+		t.Fatalf("alerts %+v", h.rec.Alerts)
 	}
 }

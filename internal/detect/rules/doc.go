@@ -10,5 +10,7 @@
 // last good rules (and reporting the error) when a version is bad.
 //
 // Memory is bounded: each aggregated rule keeps a detect.State of groups,
-// and a count_distinct group keeps at most its threshold of values.
+// and a count_distinct group keeps at most its threshold of values. An
+// event without the group's field, or without the field a count_distinct
+// rule counts, is in no group: it creates none and keeps none alive.
 package rules

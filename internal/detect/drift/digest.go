@@ -1,0 +1,142 @@
+package drift
+
+import "math/bits"
+
+// An answer is known by a digest of its tokens, every number alike, so
+// that answers differing only in spacing, case, punctuation or a number
+// are the same answer. Most answers are given once and need nothing more
+// than the digest: digestText walks the text as the tokenizer does
+// (readBlock, slowNext) but folds each token into the digest as it is
+// found instead of storing it. The answer's tokens themselves are read
+// only when a cluster starts (readAnswer).
+
+// digestMul is odd, so each step of the digest is a bijection.
+const digestMul = 0xff51afd7ed558ccd
+
+// digestTokens adds tokens to a digest and their lengths (and a separator
+// each) to size.
+func digestTokens(h uint64, size int, toks []token) (uint64, int) {
+	for i := range toks {
+		t := &toks[i]
+		h, size = digestToken(h, size, t.hash, t.end-t.start, t.digits)
+	}
+	return h, size
+}
+
+// digestToken adds one token, its hash th, n bytes long, to a digest.
+func digestToken(h uint64, size int, th uint64, n int, digits bool) (uint64, int) {
+	if digits {
+		th = digitsToken
+	}
+	return (h ^ th) * digestMul, size + n + 1
+}
+
+// digestText returns what digestTokens gives, from fnvOffset and 0, for
+// every token of s.
+func digestText(s string) (h uint64, size int) {
+	h = fnvOffset
+	for p := 0; p < len(s); {
+		var next int
+		var slow bool
+		if p+blockReach <= len(s) {
+			h, size, next, slow = digestBlock(s, p, len(s), h, size)
+		} else {
+			// The end of s, zero-padded, so that the block reads eight
+			// bytes at a time without a check (a zero separates tokens).
+			var tail [blockReach]byte
+			copy(tail[:], s[p:])
+			h, size, next, slow = digestBlock(tail[:], 0, len(s)-p, h, size)
+			next += p
+		}
+		if slow {
+			h, size, next = digestSlow(s, next, h, size)
+		}
+		p = min(next, len(s))
+	}
+	return h, size
+}
+
+// blockReach is how far past its start a block may read: its 64 bytes,
+// and eight bytes from the start of a token in it that ends by its last.
+const blockReach = 64 + 8
+
+// digestBlock is readBlock with room for every token, each added to the
+// digest h and size instead of stored, on text of length end whose bytes
+// from p to p+blockReach b holds. It returns where reading resumes and
+// whether a token must be read there byte by byte (digestSlow). The two
+// must find the same tokens: TestDigestTextMatchesTokenizer.
+func digestBlock[T string | []byte](b T, p, end int, h uint64, size int) (uint64, int, int, bool) {
+	_ = b[p+blockReach-1]
+	var word, digits, joins, high uint64
+	for g := 0; g < 8; g++ {
+		v := le64(b, p+8*g)
+		lower := v | 0x20*lsb
+		l := ((lower | msb) - 'a'*lsb) &^ ((lower | msb) - ('z'+1)*lsb)
+		d := ((v | msb) - '0'*lsb) &^ ((v | msb) - ('9'+1)*lsb) &^ v & msb
+		hi := v & msb
+		word |= gather(l&msb&^hi|d) << (8 * g)
+		if d != 0 {
+			digits |= gather(d) << (8 * g)
+		}
+		if j := zeroBytes(v^'-'*lsb) | zeroBytes(v^'_'*lsb); j != 0 {
+			joins |= gather(j) << (8 * g)
+		}
+		if hi != 0 {
+			high |= gather(hi) << (8 * g)
+		}
+	}
+	tok := word | joins&(word<<1)&((word|high)>>1)
+	q := 64
+	if high != 0 {
+		q = bits.TrailingZeros64(high)
+	}
+	limit := 63
+	switch {
+	case q < 64:
+		limit = q
+	case p+64 >= end:
+		limit = 65
+	}
+	nonDigits := word &^ digits
+	starts, ends := tok&^(tok<<1), tok<<1&^tok
+	for starts != 0 {
+		// The token's bits are those from its start's up to its end's,
+		// or to the top when it reaches the block's end (no end bit).
+		sbit, ebit := starts&-starts, ends&-ends
+		starts &^= sbit
+		ends &^= ebit
+		a, e := bits.TrailingZeros64(sbit), bits.TrailingZeros64(ebit)
+		if e >= limit {
+			if a < q {
+				return h, size, p + a, q < 64 || a == 0
+			}
+			break
+		}
+		th := mix(tokenTag ^ (le64(b, p+a)|0x20*lsb)&firstBytes(e-a))
+		for j := a + 8; j < e; j += 8 {
+			th = mix(th ^ (le64(b, p+j)|0x20*lsb)&firstBytes(e-j))
+		}
+		h, size = digestToken(h, size, th, e-a, nonDigits&(ebit-sbit) == 0)
+	}
+	if q < 64 {
+		return h, size, p + q, true
+	}
+	return h, size, p + 64, false
+}
+
+// firstBytes keeps the first n bytes of a word, all of them for n ≥ 8;
+// n is at least 1.
+func firstBytes(n int) uint64 { return ^uint64(0) >> ((64 - 8*min(n, 8)) & 63) }
+
+// digestSlow is slowNext for digestText: it adds the token from i, if
+// there is one, and returns where it ends.
+func digestSlow(s string, i int, h uint64, size int) (uint64, int, int) {
+	i = skipSeparators(s, i)
+	if i >= len(s) {
+		return h, size, i
+	}
+	var t token
+	slowToken(s, i, &t)
+	h, size = digestToken(h, size, t.hash, t.end-t.start, t.digits)
+	return h, size, t.end
+}
