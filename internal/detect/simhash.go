@@ -51,6 +51,68 @@ func (a *SimHash) Add(x uint64) {
 	}
 }
 
+// AddMany counts each of xs, exactly as calling Add on each in turn would
+// (features past the cap are dropped alike). Sixteen at a time, the
+// features are first summed among themselves by a carry-save adder tree
+// into a 5-bit count per position, which is then added to the counters
+// once: about a third of the work of sixteen Adds, and no chain of loads
+// and stores of the same plane from one feature to the next.
+func (a *SimHash) AddMany(xs []uint64) {
+	if room := 1<<16 - 1 - a.n; len(xs) > room {
+		xs = xs[:room]
+	}
+	for len(xs) >= 16 {
+		a.add16((*[16]uint64)(xs))
+		xs = xs[16:]
+	}
+	if len(xs) > 0 {
+		var pad [16]uint64 // zeros count for no position
+		copy(pad[:], xs)
+		a.add16(&pad)
+		a.n -= 16 - len(xs)
+	}
+}
+
+// add16 counts sixteen features.
+func (a *SimHash) add16(x *[16]uint64) {
+	a.n += 16
+	// Weight 1: sixteen inputs to one bit (b0) and eight carries.
+	s0, c0 := csa(x[0], x[1], x[2])
+	s1, c1 := csa(x[3], x[4], x[5])
+	s2, c2 := csa(x[6], x[7], x[8])
+	s3, c3 := csa(x[9], x[10], x[11])
+	s4, c4 := csa(x[12], x[13], x[14])
+	s5, c5 := csa(s0, s1, s2)
+	s6, c6 := csa(s3, s4, x[15])
+	b0, c7 := s5^s6, s5&s6
+	// Weight 2: eight to one (b1) and four carries.
+	t0, d0 := csa(c0, c1, c2)
+	t1, d1 := csa(c3, c4, c5)
+	t2, d2 := csa(t0, t1, c6)
+	b1, d3 := t2^c7, t2&c7
+	// Weight 4: four to one (b2) and two carries; weight 8 and 16.
+	u0, e0 := csa(d0, d1, d2)
+	b2, e1 := u0^d3, u0&d3
+	b3, b4 := e0^e1, e0&e1
+
+	p := &a.planes
+	var c uint64
+	p[0], c = p[0]^b0, p[0]&b0
+	p[1], c = csa(p[1], b1, c)
+	p[2], c = csa(p[2], b2, c)
+	p[3], c = csa(p[3], b3, c)
+	p[4], c = csa(p[4], b4, c)
+	for i := 5; c != 0 && i < len(p); i++ {
+		p[i], c = p[i]^c, p[i]&c
+	}
+}
+
+// csa is a full adder on every bit position: a+b+c = sum + 2·carry.
+func csa(a, b, c uint64) (sum, carry uint64) {
+	u := a ^ b
+	return u ^ c, a&b | u&c
+}
+
 // Sum sets bit j when more than half the features have bit j set: a
 // bit-sliced comparison of every counter with n/2, most significant bit
 // first.

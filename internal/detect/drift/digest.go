@@ -35,19 +35,18 @@ func digestToken(h uint64, size int, th uint64, n int, digits bool) (uint64, int
 // every token of s.
 func digestText(s string) (h uint64, size int) {
 	h = fnvOffset
+	// Each block is read from a copy of its bytes, zero-padded past the
+	// end of s (a zero separates tokens): a window of fixed size, read
+	// eight bytes at a time without a bounds or length check.
+	var w window
 	for p := 0; p < len(s); {
+		if n := copy(w[:], s[p:]); n < len(w) {
+			clear(w[n:])
+		}
 		var next int
 		var slow bool
-		if p+blockReach <= len(s) {
-			h, size, next, slow = digestBlock(s, p, len(s), h, size)
-		} else {
-			// The end of s, zero-padded, so that the block reads eight
-			// bytes at a time without a check (a zero separates tokens).
-			var tail [blockReach]byte
-			copy(tail[:], s[p:])
-			h, size, next, slow = digestBlock(tail[:], 0, len(s)-p, h, size)
-			next += p
-		}
+		h, size, next, slow = digestBlock(&w, len(s)-p, h, size)
+		next += p
 		if slow {
 			h, size, next = digestSlow(s, next, h, size)
 		}
@@ -60,31 +59,24 @@ func digestText(s string) (h uint64, size int) {
 // and eight bytes from the start of a token in it that ends by its last.
 const blockReach = 64 + 8
 
+// window holds the bytes of a block, zeros past the end of the text.
+type window [blockReach]byte
+
+// word returns the eight bytes of w from i, little-endian; i is below 64,
+// as a token's start, a group's or a token's next eight bytes are (the
+// mask only spares a bounds check).
+func (w *window) word(i int) uint64 {
+	return le64(w[:], i&(blockReach-8-1))
+}
+
 // digestBlock is readBlock with room for every token, each added to the
-// digest h and size instead of stored, on text of length end whose bytes
-// from p to p+blockReach b holds. It returns where reading resumes and
-// whether a token must be read there byte by byte (digestSlow). The two
-// must find the same tokens: TestDigestTextMatchesTokenizer.
-func digestBlock[T string | []byte](b T, p, end int, h uint64, size int) (uint64, int, int, bool) {
-	_ = b[p+blockReach-1]
-	var word, digits, joins, high uint64
-	for g := 0; g < 8; g++ {
-		v := le64(b, p+8*g)
-		lower := v | 0x20*lsb
-		l := ((lower | msb) - 'a'*lsb) &^ ((lower | msb) - ('z'+1)*lsb)
-		d := ((v | msb) - '0'*lsb) &^ ((v | msb) - ('9'+1)*lsb) &^ v & msb
-		hi := v & msb
-		word |= gather(l&msb&^hi|d) << (8 * g)
-		if d != 0 {
-			digits |= gather(d) << (8 * g)
-		}
-		if j := zeroBytes(v^'-'*lsb) | zeroBytes(v^'_'*lsb); j != 0 {
-			joins |= gather(j) << (8 * g)
-		}
-		if hi != 0 {
-			high |= gather(hi) << (8 * g)
-		}
-	}
+// digest h and size instead of stored, on the block held by w, whose text
+// goes on for rest bytes from its start. It returns where reading resumes,
+// from the block's start, and whether a token must be read there byte by
+// byte (digestSlow). The two must find the same tokens:
+// TestDigestTextMatchesTokenizer.
+func digestBlock(w *window, rest int, h uint64, size int) (uint64, int, int, bool) {
+	word, digits, joins, high := classify(w)
 	tok := word | joins&(word<<1)&((word|high)>>1)
 	q := 64
 	if high != 0 {
@@ -94,7 +86,7 @@ func digestBlock[T string | []byte](b T, p, end int, h uint64, size int) (uint64
 	switch {
 	case q < 64:
 		limit = q
-	case p+64 >= end:
+	case rest <= 64:
 		limit = 65
 	}
 	nonDigits := word &^ digits
@@ -108,20 +100,48 @@ func digestBlock[T string | []byte](b T, p, end int, h uint64, size int) (uint64
 		a, e := bits.TrailingZeros64(sbit), bits.TrailingZeros64(ebit)
 		if e >= limit {
 			if a < q {
-				return h, size, p + a, q < 64 || a == 0
+				return h, size, a, q < 64 || a == 0
 			}
 			break
 		}
-		th := mix(tokenTag ^ (le64(b, p+a)|0x20*lsb)&firstBytes(e-a))
+		th := mix(tokenTag ^ (w.word(a)|0x20*lsb)&byteMasks[min(uint(e-a), 8)])
 		for j := a + 8; j < e; j += 8 {
-			th = mix(th ^ (le64(b, p+j)|0x20*lsb)&firstBytes(e-j))
+			th = mix(th ^ (w.word(j)|0x20*lsb)&byteMasks[min(uint(e-j), 8)])
 		}
 		h, size = digestToken(h, size, th, e-a, nonDigits&(ebit-sbit) == 0)
 	}
 	if q < 64 {
-		return h, size, p + q, true
+		return h, size, q, true
 	}
-	return h, size, p + 64, false
+	return h, size, 64, false
+}
+
+// classify returns the bit masks of the 64 bytes of w that are ASCII
+// letters or digits (word), digits, joiners ('-', '_') and non-ASCII.
+// (b|0x80) - k has its high bit set when b ≥ k and never borrows from the
+// next byte; non-ASCII bytes are masked out. Digits, joiners and
+// non-ASCII bytes are rare enough in prose to test for before gathering
+// their bits, joiners with a test that may say yes after a byte that is
+// one, never no when there is one.
+func classify(w *window) (word, digits, joins, high uint64) {
+	for g := 0; g < 8; g++ {
+		v := w.word(8 * g)
+		lower := v | 0x20*lsb
+		l := ((lower | msb) - 'a'*lsb) &^ ((lower | msb) - ('z'+1)*lsb)
+		d := ((v | msb) - '0'*lsb) &^ ((v | msb) - ('9'+1)*lsb) &^ v & msb
+		hi := v & msb
+		word |= gather(l&msb&^hi|d) << (8 * g)
+		if d != 0 {
+			digits |= gather(d) << (8 * g)
+		}
+		if x, y := v^'-'*lsb, v^'_'*lsb; ((x-lsb)&^x|(y-lsb)&^y)&msb != 0 {
+			joins |= gather(zeroBytes(x)|zeroBytes(y)) << (8 * g)
+		}
+		if hi != 0 {
+			high |= gather(hi) << (8 * g)
+		}
+	}
+	return word, digits, joins, high
 }
 
 // firstBytes keeps the first n bytes of a word, all of them for n ≥ 8;

@@ -70,13 +70,25 @@ func mayRefuse(w string) bool {
 			}
 		}
 	}
-	for j := 0; j < len(w); j += 8 {
-		x, y := load(w, j)|0x20*lsb, load(w, j+1)|0x20*lsb // zeros past w become spaces
-		if zeroBytes(x^'r'*lsb)&zeroBytes(y^'r'*lsb)|zeroBytes(x^'o'*lsb)&zeroBytes(y^'g'*lsb)|zeroBytes(x^0xe2*lsb) != 0 {
+	j := 0
+	for ; j+9 <= len(w); j += 8 {
+		if mayApologise(le64(w, j)|0x20*lsb, le64(w, j+1)|0x20*lsb) {
 			return true
 		}
 	}
-	return false
+	return j < len(w) && mayApologise(load(w, j)|0x20*lsb, load(w, j+1)|0x20*lsb) // zeros past w become spaces
+}
+
+// mayApologise reports whether x, eight bytes of an answer, holds the
+// first byte of "rr" or "og" (y being the eight bytes from the next) or
+// 0xe2. A byte is in both words of such a pair when it is zero in the
+// two xored with it and ored; and v has a zero byte exactly when (v −
+// 0x01…) &^ v has a high bit set (a borrow only follows a zero byte).
+func mayApologise(x, y uint64) bool {
+	rr := (x ^ 'r'*lsb) | (y ^ 'r'*lsb)
+	og := (x ^ 'o'*lsb) | (y ^ 'g'*lsb)
+	e2 := x ^ 0xe2*lsb
+	return ((rr-lsb)&^rr|(og-lsb)&^og|(e2-lsb)&^e2)&msb != 0
 }
 
 // openerHeads are the first eight bytes (or fewer) of refusalOpeners, as

@@ -116,35 +116,14 @@ func loadTail(s string, i int) uint64 {
 }
 
 // readBlock appends the tokens of the 64 bytes of s from p (fewer at its
-// end) to out, as many as fit, and returns where reading resumes.
+// end) to out, as many as fit, and returns where reading resumes. The
+// block is read from a zero-padded copy, as digestText reads it.
 func readBlock(s string, p int, out []token) ([]token, int) {
-	var word, digits, joins, high uint64
-	for g := 0; g < 8; g++ {
-		var v uint64
-		if i := p + 8*g; i+8 <= len(s) {
-			v = le64(s, i)
-		} else {
-			v = loadTail(s, i)
-		}
-		// (b|0x80) - k has its high bit set when b ≥ k and never borrows
-		// from the next byte; non-ASCII bytes are masked out. Digits,
-		// joiners and non-ASCII bytes are rare enough in prose to test
-		// for before gathering their bits.
-		lower := v | 0x20*lsb
-		l := ((lower | msb) - 'a'*lsb) &^ ((lower | msb) - ('z'+1)*lsb)
-		d := ((v | msb) - '0'*lsb) &^ ((v | msb) - ('9'+1)*lsb) &^ v & msb
-		h := v & msb
-		word |= gather(l&msb&^h|d) << (8 * g)
-		if d != 0 {
-			digits |= gather(d) << (8 * g)
-		}
-		if j := zeroBytes(v^'-'*lsb) | zeroBytes(v^'_'*lsb); j != 0 {
-			joins |= gather(j) << (8 * g)
-		}
-		if h != 0 {
-			high |= gather(h) << (8 * g)
-		}
+	var w window
+	if n := copy(w[:], s[p:]); n < len(w) {
+		clear(w[n:])
 	}
+	word, digits, joins, high := classify(&w)
 	// A joiner belongs to a token between a letter or digit and a letter
 	// or digit, or a non-ASCII byte, which sends the token to slowToken.
 	tok := word | joins&(word<<1)&((word|high)>>1)
@@ -183,15 +162,9 @@ func readBlock(s string, p int, out []token) ([]token, int) {
 			break
 		}
 		n := e - a
-		var v uint64
-		if i := p + a; i+8 <= len(s) {
-			v = le64(s, i)
-		} else {
-			v = loadTail(s, i)
-		}
-		h := mix(tokenTag ^ (v|0x20*lsb)&byteMasks[min(n, 8)]) // lower case ('_' becomes 0x7f)
+		h := mix(tokenTag ^ (w.word(a)|0x20*lsb)&byteMasks[min(uint(n), 8)]) // lower case ('_' becomes 0x7f)
 		for j := a + 8; j < e; j += 8 {
-			h = mix(h ^ (load(s, p+j)|0x20*lsb)&byteMasks[min(e-j, 8)])
+			h = mix(h ^ (w.word(j)|0x20*lsb)&byteMasks[min(uint(e-j), 8)])
 		}
 		// Field by field: a composite literal is built on the stack and
 		// copied with wider loads than its stores, which stalls store

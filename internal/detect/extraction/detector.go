@@ -135,6 +135,14 @@ func (d *Detector) Observe(ev *event.Event, out detect.Sink) {
 	if !ok {
 		return
 	}
+	// The prompt's digest is read first: its SHA-256 is seldom in the
+	// cache, and its load then overlaps the caller's, instead of waiting
+	// behind it.
+	p := detect.PromptOf(ev)
+	var digest uint64
+	if p != "" {
+		digest = promptDigest(ev.PromptSHA256, p)
+	}
 	c := d.callers.GetOrCreate(d.callerKey(who), ev.Time, newCaller)
 	if w := ev.Time.UnixNano() / d.window; w > c.window {
 		d.roll(c, w)
@@ -148,8 +156,8 @@ func (d *Detector) Observe(ev *event.Event, out detect.Sink) {
 	}
 	d.volumeSignals(ev, who, c, out)
 	d.logprobSignal(ev, who, c, out)
-	if p := detect.PromptOf(ev); p != "" {
-		d.promptSignals(ev, p, who, c, out)
+	if p != "" {
+		d.promptSignals(ev, p, digest, who, c, out)
 	}
 }
 
@@ -242,10 +250,12 @@ func (d *Detector) logprobSignal(ev *event.Event, who event.Entity, c *caller, o
 	d.raise(out, ev, who, c, RuleLogprobs, "model_extraction", []string{"AML.T0024.002", "AML.T0005.001"}, sev, conf, sum, "")
 }
 
-func (d *Detector) promptSignals(ev *event.Event, p string, who event.Entity, c *caller, out detect.Sink) {
+// promptSignals runs the rules that read the prompt p, whose digest is
+// promptDigest's.
+func (d *Detector) promptSignals(ev *event.Event, p string, digest uint64, who event.Entity, c *caller, out detect.Sink) {
 	// Distinct prompts, by digest: deterministic, so that a replay of the
 	// same events gives the same estimate.
-	c.distinct.add(promptDigest(ev.PromptSHA256, p))
+	c.distinct.add(digest)
 	if c.requests%8 == 0 && c.fired&firedDistinct == 0 {
 		// Growth is against whatever history the caller has, even one
 		// window; a caller with none is judged by the minimum alone, with

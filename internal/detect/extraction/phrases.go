@@ -18,9 +18,12 @@ const (
 	triggerProbe      = 1 << iota // a word that some probing phrase contains
 	triggerDivergence             // a word a divergence request needs
 	// triggerPairStart marks the first word of a divergence pair, so that
-	// the pair is looked up only after such a word. It is the tokeniser's,
-	// never in textFeatures.trigger.
+	// the pair is looked up only after such a word, and triggerNumber a
+	// number of three or more digits, which with "times" after it is a
+	// divergence request. They are the tokeniser's, never in
+	// textFeatures.trigger.
 	triggerPairStart
+	triggerNumber
 )
 
 // probeKind is what a probing prompt asks about.
@@ -130,8 +133,8 @@ func newTriggers() (*triggerTable, map[string]uint8) {
 		for _, p := range probePhrases[k] {
 			w := keyWord(p)
 			if _, ok := bits[w]; !ok {
-				if len(bits) == 64 {
-					panic("extraction: more than 64 probing key words")
+				if len(bits) == flagShift {
+					panic("extraction: too many probing key words")
 				}
 				bits[w] = uint8(len(bits) + 1)
 			}

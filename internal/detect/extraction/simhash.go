@@ -49,16 +49,19 @@ var byteClass = func() (t [256]uint8) {
 
 // features tokenises s once and returns its SimHash, its trigger words and
 // its longest run of a repeated word. Each token is counted in one place,
-// with no closure, so that the loop's state stays in registers.
+// with no closure, and what it learns is kept in local variables, not in
+// the result's fields, so that the loop's state stays in registers.
 func features(s string, triggers *triggerTable) textFeatures {
 	var (
-		acc        detect.SimHash
-		f          textFeatures
-		prev       uint64 // hash of the previous token, 0 at the start
-		prevDigits int    // length of the previous token if it was all digits
-		pairStart  bool   // the previous token may start a trigger pair
-		runHash    uint64
-		run        int
+		acc       detect.SimHash
+		batch     [32]uint64 // features not yet in acc, added sixteen at a time
+		nb        int        // how many
+		tokens    int
+		seen      uint64 // the trigger table's values of the words seen, ORed
+		maxRun    int
+		run       int    // of the previous token, if it is a word; else 0
+		prev      uint64 // hash of the previous token, 0 at the start
+		prevFlags uint8  // triggerPairStart or triggerNumber, of the previous token
 	)
 	for i := 0; i < len(s); {
 		class := byteClass[s[i]]
@@ -69,7 +72,7 @@ func features(s string, triggers *triggerTable) textFeatures {
 		var (
 			th     uint64
 			wordy  bool
-			digits int
+			number bool // of three or more digits
 		)
 		if class == classWord {
 			// The word is read eight bytes at a time: which bytes are
@@ -91,31 +94,33 @@ func features(s string, triggers *triggerTable) textFeatures {
 				lower := v | 0x20*lsb
 				l := ((lower | msb) - 'a'*lsb) &^ ((lower | msb) - ('z'+1)*lsb) &^ v & msb
 				d := ((v | msb) - '0'*lsb) &^ ((v | msb) - ('9'+1)*lsb) &^ v & msb
-				k := bits.TrailingZeros64(^(l|d)&msb) / 8 // word bytes in v
-				if k == 8 {
+				end := ^(l | d) & msb // the high bit of each byte not in a word
+				if end == 0 {
 					n += 8
 					letters |= l
 					th = mix(th ^ bits.ReverseBytes64(lower))
 					continue
 				}
+				// The word's k bytes are those below the first byte not in
+				// it; below is every bit under that byte's high bit, so
+				// below>>7 masks the word's bytes, and masks need no
+				// variable shift (which Go checks against 64).
+				below := end&-end - 1
+				k := uint(bits.TrailingZeros64(end)) / 8
 				// The next token starts at the next letter, digit or
 				// non-ASCII byte: the separators between are skipped here
 				// as far as v shows them (all of v's if there is none).
-				starts := (l | d | v&msb) &^ (1<<(8*k) - 1)
-				next := i + n + bits.TrailingZeros64(starts)/8
-				n += k
-				letters |= l & (1<<(8*k) - 1)
-				var w uint64
-				if k > 0 {
-					w = bits.ReverseBytes64(lower) >> (64 - 8*k)
-				}
-				th = mix(th ^ w)
+				starts := (l | d | v&msb) &^ below
+				next := i + n + int(uint(bits.TrailingZeros64(starts))/8)
+				n += int(k)
+				letters |= l & below
+				// k < 8, and with k = 0 the masked group is zero.
+				th = mix(th ^ bits.ReverseBytes64(lower&(below>>7))>>((64-8*k)&63))
 				i = next
 				break
 			}
-			if wordy = letters != 0 && n >= 2; letters == 0 {
-				digits = n
-			}
+			wordy = letters != 0 && n >= 2
+			number = letters == 0 && n >= 3
 		} else {
 			r, n := utf8.DecodeRuneInString(s[i:])
 			i += n
@@ -125,41 +130,53 @@ func features(s string, triggers *triggerTable) textFeatures {
 			th = mix(uint64(r) ^ 0x5bd1e995)
 		}
 
-		f.tokens++
-		acc.Add(th)
+		tokens++
+		batch[nb&31] = th
+		nb++
 		var pair uint64 // the feature of the word pair, and its key in triggers
 		if prev != 0 {
 			pair = bigram(prev, th)
-			acc.Add(pair)
+			batch[nb&31] = pair
+			nb++
+		}
+		if nb >= 16 {
+			acc.AddMany(batch[:16])
+			batch[0] = batch[16]
+			nb -= 16
 		}
 		if !wordy {
-			runHash, run, pairStart = 0, 0, false
-			prev, prevDigits = th, digits
+			run, prev, prevFlags = 0, th, 0
+			if number {
+				prevFlags = triggerNumber
+			}
 			continue
 		}
-		flags, bit := triggers.lookup(th)
-		if pairStart {
-			bf, _ := triggers.lookup(pair)
-			flags |= bf
+		v := triggers.find(th)
+		if prevFlags&triggerPairStart != 0 {
+			v |= triggers.find(pair) &^ keyBits
 		}
-		pairStart = flags&triggerPairStart != 0
-		if prevDigits >= 3 && th == timesHash {
-			flags |= triggerDivergence // "1000 times"
+		if prevFlags&triggerNumber != 0 && th == timesHash {
+			v |= triggerDivergence << flagShift // "1000 times"
 		}
-		f.trigger |= flags &^ triggerPairStart
-		if bit > 0 {
-			f.probeWords |= 1 << (bit - 1)
+		seen |= v
+		prevFlags = uint8(v>>flagShift) & triggerPairStart
+		// A word repeats the previous token only if that was a word too:
+		// otherwise run is 0 and starts again at 1 either way.
+		if th != prev {
+			run = 0
 		}
-		if th == runHash {
-			run++
-		} else {
-			runHash, run = th, 1
-		}
-		f.maxRun = max(f.maxRun, run)
-		prev, prevDigits = th, digits
+		run++
+		maxRun = max(maxRun, run)
+		prev = th
 	}
-	f.sim = acc.Sum()
-	return f
+	acc.AddMany(batch[:nb])
+	return textFeatures{
+		sim:        acc.Sum(),
+		tokens:     tokens,
+		trigger:    uint8(seen>>flagShift) &^ (triggerPairStart | triggerNumber),
+		probeWords: seen & keyBits,
+		maxRun:     maxRun,
+	}
 }
 
 // SWAR constants: a one and a high bit in every byte.
@@ -218,18 +235,29 @@ var timesHash = wordHash("times")
 // phrase's key word, its bit: a lookup per word costs a shift and a load,
 // where a Go map would cost a call.
 type triggerTable struct {
-	keys  [512]uint64
-	flags [512]uint8
-	bits  [512]uint8 // 1 + the key word's bit, or 0
-	n     int
+	keys [512]uint64
+	vals [512]uint64 // the flags << flagShift | the key word's bit, if any
+	n    int
 }
+
+// flagShift places a key's flags above the key words' bits, so that the
+// tokeniser gathers both with one OR.
+const (
+	flagShift = 56
+	keyBits   = 1<<flagShift - 1
+)
 
 // slot is where h's probe starts: its top bits, as its keys are mixed.
 func (t *triggerTable) slot(h uint64) int { return int(h >> (64 - 9)) }
 
+// add records h with a flag and bit, 1 + the index of its key word's bit
+// (below flagShift), or 0.
 func (t *triggerTable) add(h uint64, flag, bit uint8) {
 	if t.n >= len(t.keys)/2 {
 		panic("extraction: trigger table full")
+	}
+	if bit > flagShift {
+		panic("extraction: key word bit out of range")
 	}
 	for i := t.slot(h); ; i = (i + 1) & 511 {
 		if t.keys[i] == 0 || t.keys[i] == h {
@@ -237,22 +265,33 @@ func (t *triggerTable) add(h uint64, flag, bit uint8) {
 				t.n++
 			}
 			t.keys[i] = h
-			t.flags[i] |= flag
+			t.vals[i] |= uint64(flag) << flagShift
 			if bit > 0 {
-				t.bits[i] = bit
+				t.vals[i] = t.vals[i]&^keyBits | 1<<(bit-1)
 			}
 			return
 		}
 	}
 }
 
-func (t *triggerTable) lookup(h uint64) (flags, bit uint8) {
+// find is h's flags << flagShift | its key word's bit, or 0.
+func (t *triggerTable) find(h uint64) uint64 {
 	for i := t.slot(h); ; i = (i + 1) & 511 {
 		switch t.keys[i] {
 		case h:
-			return t.flags[i], t.bits[i]
+			return t.vals[i]
 		case 0:
-			return 0, 0
+			return 0
 		}
 	}
+}
+
+// lookup is find's answer taken apart: the flags and 1 + the key word's
+// bit, or 0.
+func (t *triggerTable) lookup(h uint64) (flags, bit uint8) {
+	v := t.find(h)
+	if v&keyBits != 0 {
+		bit = uint8(bits.TrailingZeros64(v&keyBits)) + 1
+	}
+	return uint8(v >> flagShift), bit
 }

@@ -46,8 +46,12 @@ type errBox struct{ err error }
 
 // active is a rule set with the aggregation state of each of its rules.
 type active struct {
-	rs     *RuleSet
-	groups []*detect.State[string, group] // per rule; nil without an aggregate
+	rs *RuleSet
+	// groups are per rule, nil without an aggregate. A group is keyed by
+	// the seeded hash of its field's value, as distinct values are: the
+	// lookup then neither hashes nor compares the value's bytes again, and
+	// evicting a group does not read its key.
+	groups []*detect.State[uint64, group]
 }
 
 var _ detect.Detector = (*Detector)(nil)
@@ -91,7 +95,7 @@ func (d *Detector) LastError() error {
 // activate pairs rs with aggregation state, keeping old's state for rules
 // whose id and definition are unchanged.
 func (d *Detector) activate(rs *RuleSet, old *active) *active {
-	a := &active{rs: rs, groups: make([]*detect.State[string, group], len(rs.rules))}
+	a := &active{rs: rs, groups: make([]*detect.State[uint64, group], len(rs.rules))}
 	for i, r := range rs.rules {
 		if r.agg == nil {
 			continue
@@ -104,7 +108,7 @@ func (d *Detector) activate(rs *RuleSet, old *active) *active {
 			}
 		}
 		if a.groups[i] == nil {
-			a.groups[i] = detect.NewState[string, group](d.opts.MaxGroups, 2*r.agg.window)
+			a.groups[i] = detect.NewState[uint64, group](d.opts.MaxGroups, 2*r.agg.window)
 		}
 	}
 	return a
@@ -240,16 +244,13 @@ type countWindow struct {
 	slotIdx [aggSlots]int64
 }
 
-func (d *Detector) aggregate(r *rule, groups *detect.State[string, group], ev *event.Event, out detect.Sink) {
+func (d *Detector) aggregate(r *rule, groups *detect.State[uint64, group], ev *event.Event, out detect.Sink) {
 	a := r.agg
 	key := ""
 	if a.by != nil {
 		key = stringOf(*a.by, ev)
 		if key == "" {
 			return // an event without the group's field is in no group
-		}
-		if len(key) > 256 || !utf8.ValidString(key) {
-			key = "#" + strconv.FormatUint(maphash.String(d.seed, key), 16)
 		}
 	}
 	// An event without the counted field counts for nothing: like one
@@ -262,7 +263,8 @@ func (d *Detector) aggregate(r *rule, groups *detect.State[string, group], ev *e
 		}
 	}
 	now := ev.Time.UnixNano()
-	g := groups.GetOrCreate(key, ev.Time, func() group { return group{} })
+	h := maphash.String(d.seed, key)
+	g := groups.GetOrCreate(h, ev.Time, func() group { return group{} })
 	var n int
 	if a.distinct != nil {
 		n = g.distinct.add(maphash.String(d.seed, v), now, int64(a.window), a.threshold)
@@ -280,6 +282,9 @@ func (d *Detector) aggregate(r *rule, groups *detect.State[string, group], ev *e
 		return
 	}
 	g.quiet = now + int64(a.window)
+	if len(key) > 256 || !utf8.ValidString(key) {
+		key = "#" + strconv.FormatUint(h, 16)
+	}
 	d.raise(r, ev, out, g, key, n)
 }
 

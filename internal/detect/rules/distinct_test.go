@@ -2,10 +2,13 @@ package rules
 
 import (
 	"fmt"
+	"hash/maphash"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/airlock-ir/airlock/internal/event"
 )
@@ -139,5 +142,38 @@ func TestEventsWithoutTheCountedFieldTouchNoGroup(t *testing.T) {
 	}
 	if a := h.rec.Rule("prompt-spray"); len(a) != 1 || !strings.Contains(a[0].Summary, "20 distinct values of prompt_sha256") {
 		t.Fatalf("alerts %+v", h.rec.Alerts)
+	}
+}
+
+// TestGroupKeys: groups are kept apart by their field's whole value, long
+// and invalid values too, and an alert names a long or invalid value by
+// its hash, as "#" and hex.
+func TestGroupKeys(t *testing.T) {
+	long := strings.Repeat("2001:db8::", 30) // over 256 bytes
+	keys := []string{"192.0.2.7", "192.0.2.70", long, long + "1", "bad\xffkey", "bad\xfekey"}
+	h := &harness{d: New(load(t), Options{}), now: t0}
+	for i := range 20 {
+		for _, k := range keys {
+			h.send(event.Event{IP: k, Endpoint: "/v1/completions", PromptSHA256: fmt.Sprint(k, i)})
+		}
+	}
+	alerts := h.rec.Rule("prompt-spray")
+	if len(alerts) != len(keys) {
+		t.Fatalf("%d alerts, want one per group: %+v", len(alerts), alerts)
+	}
+	seen := map[string]bool{}
+	for i, a := range alerts {
+		k := keys[i]
+		shown := k
+		if len(k) > 256 || !utf8.ValidString(k) {
+			shown = "#" + strconv.FormatUint(maphash.String(h.d.seed, k), 16)
+		}
+		if !strings.Contains(a.Summary, "20 distinct values of prompt_sha256 in 5m0s for ip="+shown+" ") {
+			t.Errorf("alert %d summary %q, want the group %q", i, a.Summary, shown)
+		}
+		if seen[a.Fingerprint] {
+			t.Errorf("alert %d: fingerprint %s repeats", i, a.Fingerprint)
+		}
+		seen[a.Fingerprint] = true
 	}
 }
