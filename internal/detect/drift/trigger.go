@@ -332,18 +332,18 @@ func (d *Detector) observeTrigger(ev *event.Event, k key, vs *versionState, text
 			if vs.vhash == 0 {
 				vs.vhash = versionHash(k)
 			}
-			ok := outputKey{vs.vhash, digest}
-			slot, mark := d.once.slot(ok)
+			ak := outputKey{vs.vhash, digest} // the answer, of this version
+			slot, mark := d.once.slot(ak)
 			if slot.clusters&mark != 0 { // else it has no cluster
-				if got, found := d.outputs.Get(ok, ev.Time); found {
+				if got, found := d.outputs.Get(ak, ev.Time); found {
 					c = got
 					if c.hits < 1<<32-1 {
 						c.hits++
 					}
 				}
 			}
-			if c == nil && d.once.again(slot, ok, ph, ev.Time) {
-				c = d.outputs.GetOrCreate(ok, ev.Time, func() cluster { return cluster{hits: 2} })
+			if c == nil && d.once.again(slot, ak, ph, ev.Time) {
+				c = d.outputs.GetOrCreate(ak, ev.Time, func() cluster { return cluster{hits: 2} })
 				d.marked(slot, mark)
 				start = true
 			}
