@@ -38,6 +38,7 @@ import (
 	"github.com/airlock-ir/airlock/internal/detect"
 	"github.com/airlock-ir/airlock/internal/detect/anomaly"
 	"github.com/airlock-ir/airlock/internal/detect/credential"
+	"github.com/airlock-ir/airlock/internal/detect/detecttest"
 	"github.com/airlock-ir/airlock/internal/detect/drift"
 	"github.com/airlock-ir/airlock/internal/detect/extraction"
 	"github.com/airlock-ir/airlock/internal/detect/intelmatch"
@@ -446,44 +447,16 @@ func mkPrompt(s string) prompt {
 	return prompt{text: s, sha: hex.EncodeToString(sum[:])}
 }
 
-var vocab = strings.Fields(`the a of to and in is that for it on with as was be by this are or from at an have not but
-what all were when we there can your which their if will each about how up out them then she many some so these
-would other into has more her two like him see time could no make than first been its who now people my made over
-did down only way find use may water long little very after words called just where most know get through back much
-before go good new write our used me man too any day same right look think also around another came come work three
-word must because does part even place well such here take why things help put years different away again off went
-old number great tell men say small every found still between name should home big give air line set own under read
-last never us left end along while might next sound below saw something thought both few those always looked show
-large often together asked house world going want school important until form food keep children feet land side
-without boy once animals life enough took sometimes four head above kind began almost live page got earth need far
-hand high year mother light parts country father let night following picture being study second eyes soon times
-story since white days ever paper hard near sentence better best across during today others however sure means knew
-try told young sun ways thing whole hear example heard several change answer room sea against top turned learn point
-city play toward five using himself usually money invoice budget report meeting customer contract server database
-deploy python function error query recipe travel flight hotel garden weather doctor health lesson history science
-music movie football account card payment transfer balance statement loan mortgage branch fee refund`)
-
 var openers = []string{
 	"Can you help me with this:", "Please explain", "Write a short note about", "Summarise:", "I need advice on",
 	"Translate to French:", "What do you think about", "Fix the grammar:", "Give me three ideas for",
 	"Explain like I am five:", "Draft an email about", "",
 }
 
-func (g *generator) word() string {
-	return vocab[int(float64(len(vocab))*g.r.Float64()*g.r.Float64())]
-}
+func (g *generator) word() string { return detecttest.Word(g.r, detecttest.Words) }
 
 func (g *generator) sentence(min, max int) string {
-	n := min + g.r.IntN(max-min+1)
-	var b strings.Builder
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(g.word())
-	}
-	b.WriteByte('.')
-	return b.String()
+	return detecttest.Sentence(g.r, detecttest.Words, min, max)
 }
 
 func (g *generator) benignText() string {

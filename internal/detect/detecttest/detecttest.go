@@ -1,6 +1,7 @@
 // Package detecttest holds what detector tests share: a sink that records
-// alerts and a check that an alert is complete and consistent with the
-// incident taxonomy. It is imported only by tests.
+// alerts, a check that an alert is complete and consistent with the
+// incident taxonomy, and the words generated traffic is made of. It is
+// imported only by tests and benchmarks (bench/detect).
 package detecttest
 
 import (

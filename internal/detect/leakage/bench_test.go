@@ -2,6 +2,7 @@ package leakage
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -9,12 +10,8 @@ import (
 	"github.com/airlock-ir/airlock/internal/event"
 )
 
-var benchWords = strings.Fields(`the a of to and in is that for it on with as was be by this are or from at an have
-not but what all were when we there can your which their if will each about how up out them then she many some so
-these would other into has more her two like him see time could no make than first been its who now people my made
-over did down only way find use may water long little very after words called just where most know get through back
-invoice budget report meeting customer contract server database deploy account card payment transfer balance
-statement loan mortgage branch fee refund code internal escalation never give advice investment orange`)
+// benchWords are the generated traffic's words and the fragments' own.
+var benchWords = append(slices.Clone(detecttest.Words), strings.Fields("code internal escalation never give advice investment orange")...)
 
 // BenchmarkObserveSupport is the detection benchmark's support route: a
 // system prompt with two fragments, and answers of a few dozen common
@@ -30,15 +27,7 @@ func BenchmarkObserveSupport(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	outs := make([]string, 4096)
 	for i := range outs {
-		var s strings.Builder
-		for j := range 20 + r.IntN(40) {
-			if j > 0 {
-				s.WriteByte(' ')
-			}
-			s.WriteString(benchWords[int(float64(len(benchWords))*r.Float64()*r.Float64())])
-		}
-		s.WriteByte('.')
-		outs[i] = s.String()
+		outs[i] = detecttest.Sentence(r, benchWords, 20, 59)
 	}
 	var rec detecttest.Recorder
 	ev := event.Event{ID: "e", APIKeyHash: "k", Route: "support", PromptText: "How do I change my card's limit?"}

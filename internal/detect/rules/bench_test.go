@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/airlock-ir/airlock/internal/detect"
+	"github.com/airlock-ir/airlock/internal/detect/detecttest"
 	"github.com/airlock-ir/airlock/internal/event"
 )
 
@@ -61,14 +62,11 @@ type benchStream struct {
 
 func newBenchStream(n, callers int) *benchStream {
 	r := rand.New(rand.NewPCG(1, 2))
-	words := strings.Fields(`the a of to and in is that for it on with as was be by this are or from at an have not but
-what all were when we there can your which their if will each about how up out them then she many some so these
-account card payment transfer balance statement loan mortgage branch fee refund invoice budget report meeting`)
 	text := func() string {
 		var b strings.Builder
 		b.WriteString("Can you help me with this:")
 		for range 8 + r.IntN(40) {
-			b.WriteString(" " + words[int(float64(len(words))*r.Float64()*r.Float64())])
+			b.WriteString(" " + detecttest.Word(r, detecttest.Words))
 		}
 		return b.String() + "."
 	}
