@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/airlock-ir/airlock/internal/detect"
 	"github.com/airlock-ir/airlock/internal/event"
 	"github.com/airlock-ir/airlock/internal/forensics/scan"
 	"github.com/airlock-ir/airlock/internal/store"
@@ -140,7 +140,7 @@ func (m *Monitor) alert(ctx context.Context, now time.Time, mv *store.ModelVersi
 		ID: newID(), Time: now, Detector: Detector, Rule: Rule,
 		Type: TypeTampered, ATLAS: []string{"AML.T0018.000"}, Severity: event.SeverityHigh, Confidence: 0.9,
 		Entities: entities, Evidence: event.AlertEvidence{EventIDs: []string{}},
-		Fingerprint: fingerprint(Detector, Rule, entities),
+		Fingerprint: detect.Fingerprint(Detector, Rule, entities), // as any detector's, for suppressions
 	}
 	if eventID != "" {
 		a.Evidence.EventIDs = append(a.Evidence.EventIDs, eventID)
@@ -182,29 +182,4 @@ func (m *Monitor) dangerous(ctx context.Context, v *store.ModelVerification, fil
 		}
 	}
 	return bad
-}
-
-// fingerprint is detect.Fingerprint's construction (detector, rule and the
-// sorted entities, each length-prefixed, SHA-256, first 16 bytes in hex),
-// so that suppressions treat registry alerts as they treat any detector's.
-func fingerprint(detector, rule string, entities []event.Entity) string {
-	es := slices.Clone(entities)
-	slices.SortFunc(es, func(a, b event.Entity) int {
-		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Value, b.Value))
-	})
-	es = slices.Compact(es)
-	h := sha256.New()
-	write := func(s string) {
-		var n [4]byte
-		binary.BigEndian.PutUint32(n[:], uint32(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
-	}
-	write(detector)
-	write(rule)
-	for _, e := range es {
-		write(string(e.Kind))
-		write(e.Value)
-	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
 }
