@@ -64,7 +64,7 @@ func (b *Baseline) Add(x float64, p BaselineParams) {
 	if b.Warm(p) && p.Clip > 0 {
 		x = min(x, b.Limit(p, p.Clip))
 	}
-	a := max(p.Alpha, 1/float64(b.N+1))
+	a := max(p.Alpha, 1/(float64(b.N)+1))
 	d := x - b.Mean
 	b.Mean += a * d
 	b.Var = (1 - a) * (b.Var + a*d*d)
@@ -78,7 +78,7 @@ func (b *Baseline) Add(x float64, p BaselineParams) {
 // idle spell costs one power, not n updates: with r = 1 − Alpha, the mean
 // becomes mean·rⁿ and the variance rⁿ·(var + mean²·(1 − rⁿ)).
 func (b *Baseline) AddZeros(n int, p BaselineParams) {
-	for n > 0 && (b.N == 0 || 1/float64(b.N+1) > p.Alpha) {
+	for n > 0 && (b.N == 0 || 1/(float64(b.N)+1) > p.Alpha) {
 		b.Add(0, p)
 		n--
 	}

@@ -45,3 +45,18 @@ func TestBaseline(t *testing.T) {
 		t.Error("NaN learned")
 	}
 }
+
+// TestBaselineAtMaxCount: a baseline whose count has saturated keeps
+// learning with weight Alpha; 1/(N+1) must not wrap to a division by zero.
+func TestBaselineAtMaxCount(t *testing.T) {
+	p := BaselineParams{Alpha: 0.05, Warm: 10, K: 4}
+	b := Baseline{Mean: 10, Var: 4, N: math.MaxUint32}
+	b.Add(12, p)
+	if math.IsNaN(b.Mean) || math.IsNaN(b.Var) || math.Abs(b.Mean-10.1) > 1e-9 || b.N != math.MaxUint32 {
+		t.Fatalf("after Add: %+v", b)
+	}
+	b.AddZeros(3, p)
+	if math.IsNaN(b.Mean) || b.Mean <= 0 || b.Mean >= 10.1 || b.N != math.MaxUint32 {
+		t.Fatalf("after AddZeros: %+v", b)
+	}
+}

@@ -29,15 +29,6 @@ func benchOutputs(n int) []string {
 	return out
 }
 
-func BenchmarkModelRefused(b *testing.B) {
-	outs := benchOutputs(4096)
-	i := 0
-	for b.Loop() {
-		modelRefused(outs[i%len(outs)])
-		i++
-	}
-}
-
 // BenchmarkObserveManyCallers is the detection benchmark's traffic as this
 // detector sees it: 100,000 callers drawn with a skew over two hours, three
 // routes, one event every 7.2 ms.

@@ -2,6 +2,7 @@ package anomaly
 
 import (
 	"fmt"
+	"hash/maphash"
 	"math"
 	"slices"
 
@@ -86,7 +87,8 @@ func newRouteSeries() routeSeries { return routeSeries{series: newSeries()} }
 type Detector struct {
 	cfg                 Config
 	params              [numMeasures]detect.BaselineParams
-	callers             *detect.State[string, series] // by callerKey
+	callers             *detect.State[uint64, series] // by callerKey
+	seed                maphash.Seed
 	routes              *detect.State[string, routeSeries]
 	bucket              int64
 	callerMin, routeMin [numMeasures]float64
@@ -99,7 +101,8 @@ func New(cfg Config) *Detector {
 	cfg = cfg.withDefaults()
 	d := &Detector{
 		cfg:     cfg,
-		callers: detect.NewState[string, series](cfg.MaxCallers, cfg.CallerTTL),
+		callers: detect.NewState[uint64, series](cfg.MaxCallers, cfg.CallerTTL),
+		seed:    maphash.MakeSeed(),
 		routes:  detect.NewState[string, routeSeries](cfg.MaxRoutes, 24*cfg.CallerTTL),
 		bucket:  int64(cfg.Bucket),
 	}
@@ -144,7 +147,7 @@ func (d *Detector) Observe(ev *event.Event, out detect.Sink) {
 	fresh := false
 	who, hasCaller := detect.Caller(ev)
 	if hasCaller {
-		s := d.callers.GetOrCreate(callerKey(who), ev.Time, func() series { fresh = true; return newSeries() })
+		s := d.callers.GetOrCreate(d.callerKey(who), ev.Time, func() series { fresh = true; return newSeries() })
 		d.update(s, b, &add, callerMeasures)
 		d.check(ev, s, nil, who, out)
 	}
@@ -164,15 +167,12 @@ func (d *Detector) Observe(ev *event.Event, out detect.Sink) {
 	d.check(ev, &rs.series, &rs.limits, event.Entity{Kind: event.EntityRoute, Value: route}, out)
 }
 
-// callerKey is who's key in d.callers: a string hashes and compares faster
-// than an entity. An API key, the usual caller, is its own key; a user or an
-// IP is marked with its kind after a byte that cannot open an entity value
-// (valid UTF-8), so that no two callers share a key.
-func callerKey(who event.Entity) string {
-	if who.Kind == event.EntityAPIKey {
-		return who.Value
-	}
-	return "\xff" + string(who.Kind) + "\x00" + who.Value
+// callerKey is who's key in d.callers: a seeded 64-bit hash of the
+// entity, kind and value, so that finding a caller compares integers and
+// never reads the key text again. Two callers share a baseline with a
+// chance of about n²/2⁶⁵, and no caller can choose a key that collides.
+func (d *Detector) callerKey(who event.Entity) uint64 {
+	return maphash.Comparable(d.seed, who)
 }
 
 // callerMeasures are the measures judged per caller: all but mNew, which

@@ -2,7 +2,6 @@ package anomaly
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -215,28 +214,6 @@ func TestBurstOfNewCallers(t *testing.T) {
 	}
 }
 
-func TestModelRefused(t *testing.T) {
-	for _, tc := range []struct {
-		out  string
-		want bool
-	}{
-		{"I can't help with that.", true},
-		{"  \"I cannot provide instructions for that.", true},
-		{"Sorry, but I can't assist with this request.", true},
-		{"I’m sorry, but I can’t do that.", true},
-		{"As an AI, I must decline.", true},
-		{"I'm sorry to hear about your cat.", false},
-		{"I can tell you about Paris.", false},
-		{"Here is the code you asked for: print('I cannot')", false},
-		{"", false},
-		{"\xff\xfe", false},
-	} {
-		if got := modelRefused(tc.out); got != tc.want {
-			t.Errorf("%q: %v, want %v", tc.out, got, tc.want)
-		}
-	}
-}
-
 func TestHostileEvents(t *testing.T) {
 	h := newHarness(t)
 	for _, ev := range []event.Event{
@@ -290,75 +267,6 @@ func TestColdCallerErrorStorm(t *testing.T) {
 	a := h.want(RuleErrors)
 	if !strings.Contains(a.Summary, "kh_crasher") || !strings.Contains(a.Summary, "without a baseline") {
 		t.Errorf("alert %+v", a)
-	}
-}
-
-func TestModelRefusedEdges(t *testing.T) {
-	for _, tc := range []struct {
-		out  string
-		want bool
-	}{
-		{"I won’t be able to help, I’m sorry.", true},
-		{"*I am unable to share that.*", true},
-		{"\n\t\"I must decline.", true},
-		{"i'm not going to write that", true},
-		{"AS AN AI language model, no.", true},
-		{"Apologies, but I cannot provide that.", true},
-		{"Unfortunately I’m sorry: that won't be able to work. I cannot assist.", true},
-		{"SORRY, I CAN'T HELP WITH THAT.", true},
-		{"Well, sorry, I can't do that.", true},
-		{"Well, SOrry, I can't do that.", false}, // apologies in mixed case count only after "I" or "As"
-		{"I’m sorry to hear that. Here are some ideas that may help.", false},
-		{"Is it raining in Paris? Yes.", false},
-		{"Ask me anything: I can't wait.", false},
-		{"Assistants can't help everyone.", false},
-		{"An error occurred; we can't help with that technology.", false},
-		{strings.Repeat(" ", refusalHead) + "I can't help with that.", false},
-		{strings.Repeat(" ", refusalHead-1) + "I can't", false},
-		{strings.Repeat("x", refusalHead-10) + " sorry, I can't help", false},
-		// Curly apostrophes fold to one byte each, so the head reaches further...
-		{"It" + strings.Repeat("’", 70) + " sorry, can't help", true},
-		{"It" + strings.Repeat("’", refusalHead) + " sorry, can't help", false},
-		// ...but an answer opening with neither "i" nor "a" must apologise in its first bytes.
-		{strings.Repeat("’", 70) + " sorry, can't help", false},
-		{"’ sorry, can't help", true},
-		{"I", false},
-		{"\"", false},
-		{"’", false},
-	} {
-		if got := modelRefused(tc.out); got != tc.want {
-			t.Errorf("%q: %v, want %v", tc.out, got, tc.want)
-		}
-	}
-}
-
-// TestRefusalFilterMissesNothing: the cheap filter in front of the exact
-// test never turns away an answer the exact test accepts.
-func TestRefusalFilterMissesNothing(t *testing.T) {
-	parts := []string{"I", "i", "As", "AS", "an AI", " ", "  ", "\n", "*", "\"", "’", "'", "m", "can't", "can’t", "cannot",
-		"won't", "Sorry", "SORRY", "sOrRy", "apologise", "APOLOGY", "help", "assist", "provide", "unable to help",
-		"not able to", "hear that", "the", "error", "log", ",", ".", strings.Repeat("word ", 30)}
-	r := rand.New(rand.NewPCG(7, 8))
-	accepted := 0
-	for range 200_000 {
-		var b strings.Builder
-		for range 1 + r.IntN(12) {
-			b.WriteString(parts[r.IntN(len(parts))])
-			if r.IntN(2) == 0 {
-				b.WriteByte(' ')
-			}
-		}
-		s := b.String()
-		want := refusalAt(s)
-		if want {
-			accepted++
-		}
-		if got := modelRefused(s); got != want {
-			t.Fatalf("%q: %v, exact test says %v", s, got, want)
-		}
-	}
-	if accepted == 0 {
-		t.Fatal("no refusal generated: the test checks nothing")
 	}
 }
 

@@ -40,7 +40,7 @@ func add(b *detect.Baseline, x float64, p *detect.BaselineParams) {
 			x = min(x, b.Limit(*p, p.Clip))
 		}
 	}
-	a := max(p.Alpha, 1/float64(b.N+1))
+	a := max(p.Alpha, 1/(float64(b.N)+1))
 	d := x - b.Mean
 	b.Mean += a * d
 	b.Var = (1 - a) * (b.Var + a*d*d)
@@ -57,7 +57,7 @@ func addZero(b *detect.Baseline, p *detect.BaselineParams) {
 		countZeros(b, 1)
 		return
 	}
-	a := max(p.Alpha, 1/float64(b.N+1))
+	a := max(p.Alpha, 1/(float64(b.N)+1))
 	d := 0 - b.Mean
 	b.Mean += a * d
 	b.Var = (1 - a) * (b.Var + a*d*d)
@@ -70,7 +70,7 @@ func addZeros(b *detect.Baseline, n int, p *detect.BaselineParams) {
 		countZeros(b, n)
 		return
 	}
-	for n > 0 && (b.N == 0 || 1/float64(b.N+1) > p.Alpha) {
+	for n > 0 && (b.N == 0 || 1/(float64(b.N)+1) > p.Alpha) {
 		if b.N == 0 {
 			b.Add(0, *p)
 		} else {

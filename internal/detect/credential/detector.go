@@ -5,6 +5,7 @@ package credential
 
 import (
 	"fmt"
+	"hash/maphash"
 	"net/netip"
 	"time"
 
@@ -159,7 +160,8 @@ func (k *keyState) learn(n network) {
 // Detector watches keys.
 type Detector struct {
 	cfg  Config
-	keys *detect.State[string, keyState]
+	keys *detect.State[uint64, keyState] // by a seeded hash of the key
+	seed maphash.Seed
 }
 
 var _ detect.Detector = (*Detector)(nil)
@@ -167,7 +169,7 @@ var _ detect.Detector = (*Detector)(nil)
 // New returns a detector.
 func New(cfg Config) *Detector {
 	cfg = cfg.withDefaults()
-	return &Detector{cfg: cfg, keys: detect.NewState[string, keyState](cfg.MaxKeys, cfg.TTL)}
+	return &Detector{cfg: cfg, keys: detect.NewState[uint64, keyState](cfg.MaxKeys, cfg.TTL), seed: maphash.MakeSeed()}
 }
 
 // Name implements detect.Detector.
@@ -235,7 +237,7 @@ func (d *Detector) Observe(ev *event.Event, out detect.Sink) {
 	}
 	id := idOf(p)
 	now := ev.Time.UnixNano()
-	k := d.keys.GetOrCreate(detect.EntityValue(ev.APIKeyHash), ev.Time, func() keyState { return keyState{first: now} })
+	k := d.keys.GetOrCreate(maphash.String(d.seed, detect.EntityValue(ev.APIKeyHash)), ev.Time, func() keyState { return keyState{first: now} })
 	k.requests++
 	if i := k.find(id); i >= 0 {
 		k.net(i).lastSeen = now

@@ -1,6 +1,10 @@
 package drift
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"github.com/airlock-ir/airlock/internal/swar"
+)
 
 // An answer is known by a digest of its tokens, every number alike, so
 // that answers differing only in spacing, case, punctuation or a number
@@ -66,7 +70,7 @@ type window [blockReach]byte
 // as a token's start, a group's or a token's next eight bytes are (the
 // mask only spares a bounds check).
 func (w *window) word(i int) uint64 {
-	return le64(w[:], i&(blockReach-8-1))
+	return swar.Load64(w[:], i&(blockReach-8-1))
 }
 
 // digestBlock is readBlock with room for every token, each added to the
@@ -104,9 +108,9 @@ func digestBlock(w *window, rest int, h uint64, size int) (uint64, int, int, boo
 			}
 			break
 		}
-		th := mix(tokenTag ^ (w.word(a)|0x20*lsb)&byteMasks[min(uint(e-a), 8)])
+		th := mix(tokenTag ^ (w.word(a)|0x20*swar.Lsb)&byteMasks[min(uint(e-a), 8)])
 		for j := a + 8; j < e; j += 8 {
-			th = mix(th ^ (w.word(j)|0x20*lsb)&byteMasks[min(uint(e-j), 8)])
+			th = mix(th ^ (w.word(j)|0x20*swar.Lsb)&byteMasks[min(uint(e-j), 8)])
 		}
 		h, size = digestToken(h, size, th, e-a, nonDigits&(ebit-sbit) == 0)
 	}
@@ -126,16 +130,16 @@ func digestBlock(w *window, rest int, h uint64, size int) (uint64, int, int, boo
 func classify(w *window) (word, digits, joins, high uint64) {
 	for g := 0; g < 8; g++ {
 		v := w.word(8 * g)
-		lower := v | 0x20*lsb
-		l := ((lower | msb) - 'a'*lsb) &^ ((lower | msb) - ('z'+1)*lsb)
-		d := ((v | msb) - '0'*lsb) &^ ((v | msb) - ('9'+1)*lsb) &^ v & msb
-		hi := v & msb
-		word |= gather(l&msb&^hi|d) << (8 * g)
+		lower := v | 0x20*swar.Lsb
+		l := ((lower | swar.Msb) - 'a'*swar.Lsb) &^ ((lower | swar.Msb) - ('z'+1)*swar.Lsb)
+		d := ((v | swar.Msb) - '0'*swar.Lsb) &^ ((v | swar.Msb) - ('9'+1)*swar.Lsb) &^ v & swar.Msb
+		hi := v & swar.Msb
+		word |= gather(l&swar.Msb&^hi|d) << (8 * g)
 		if d != 0 {
 			digits |= gather(d) << (8 * g)
 		}
-		if x, y := v^'-'*lsb, v^'_'*lsb; ((x-lsb)&^x|(y-lsb)&^y)&msb != 0 {
-			joins |= gather(zeroBytes(x)|zeroBytes(y)) << (8 * g)
+		if x, y := v^'-'*swar.Lsb, v^'_'*swar.Lsb; ((x-swar.Lsb)&^x|(y-swar.Lsb)&^y)&swar.Msb != 0 {
+			joins |= gather(swar.ZeroBytes(x)|swar.ZeroBytes(y)) << (8 * g)
 		}
 		if hi != 0 {
 			high |= gather(hi) << (8 * g)
@@ -143,10 +147,6 @@ func classify(w *window) (word, digits, joins, high uint64) {
 	}
 	return word, digits, joins, high
 }
-
-// firstBytes keeps the first n bytes of a word, all of them for n ≥ 8;
-// n is at least 1.
-func firstBytes(n int) uint64 { return ^uint64(0) >> ((64 - 8*min(n, 8)) & 63) }
 
 // digestSlow is slowNext for digestText: it adds the token from i, if
 // there is one, and returns where it ends.

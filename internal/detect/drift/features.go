@@ -6,7 +6,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/airlock-ir/airlock/internal/detect"
 	"github.com/airlock-ir/airlock/internal/event"
+	"github.com/airlock-ir/airlock/internal/swar"
 )
 
 // feature is one binned property of an output. Each has its own histogram;
@@ -96,7 +98,7 @@ func extract(ev *event.Event, text string) sample {
 	s[fRefusal], s[fShape] = absent, absent
 	if text != "" {
 		s[fRefusal] = 0
-		if refused(text) {
+		if detect.Refused(text) {
 			s[fRefusal] = 1
 		}
 		s[fShape] = shapeOf(text)
@@ -109,7 +111,7 @@ func shapeOf(text string) uint8 {
 	h := head(text, shapeScan)
 	high, i := 0, 0
 	for ; i+8 <= len(h); i += 8 {
-		high += bits.OnesCount64(le64(h, i) & msb)
+		high += bits.OnesCount64(swar.Load64(h, i) & swar.Msb)
 	}
 	for ; i < len(h); i++ {
 		if h[i] >= 0x80 {

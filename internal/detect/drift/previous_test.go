@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/airlock-ir/airlock/internal/swar"
 )
 
 // The versions before the present ones of functions rewritten to be
@@ -54,23 +56,23 @@ func readBlockPrevious(s string, p int, out []token) ([]token, int) {
 	for g := 0; g < 8; g++ {
 		var v uint64
 		if i := p + 8*g; i+8 <= len(s) {
-			v = le64(s, i)
+			v = swar.Load64(s, i)
 		} else {
-			v = loadTail(s, i)
+			v = swar.Load(s, i)
 		}
 		// (b|0x80) - k has its high bit set when b ≥ k and never borrows
 		// from the next byte; non-ASCII bytes are masked out. Digits,
 		// joiners and non-ASCII bytes are rare enough in prose to test
 		// for before gathering their bits.
-		lower := v | 0x20*lsb
-		l := ((lower | msb) - 'a'*lsb) &^ ((lower | msb) - ('z'+1)*lsb)
-		d := ((v | msb) - '0'*lsb) &^ ((v | msb) - ('9'+1)*lsb) &^ v & msb
-		h := v & msb
-		word |= gather(l&msb&^h|d) << (8 * g)
+		lower := v | 0x20*swar.Lsb
+		l := ((lower | swar.Msb) - 'a'*swar.Lsb) &^ ((lower | swar.Msb) - ('z'+1)*swar.Lsb)
+		d := ((v | swar.Msb) - '0'*swar.Lsb) &^ ((v | swar.Msb) - ('9'+1)*swar.Lsb) &^ v & swar.Msb
+		h := v & swar.Msb
+		word |= gather(l&swar.Msb&^h|d) << (8 * g)
 		if d != 0 {
 			digits |= gather(d) << (8 * g)
 		}
-		if j := zeroBytes(v^'-'*lsb) | zeroBytes(v^'_'*lsb); j != 0 {
+		if j := swar.ZeroBytes(v^'-'*swar.Lsb) | swar.ZeroBytes(v^'_'*swar.Lsb); j != 0 {
 			joins |= gather(j) << (8 * g)
 		}
 		if h != 0 {
@@ -117,13 +119,13 @@ func readBlockPrevious(s string, p int, out []token) ([]token, int) {
 		n := e - a
 		var v uint64
 		if i := p + a; i+8 <= len(s) {
-			v = le64(s, i)
+			v = swar.Load64(s, i)
 		} else {
-			v = loadTail(s, i)
+			v = swar.Load(s, i)
 		}
-		h := mix(tokenTag ^ (v|0x20*lsb)&byteMasks[min(n, 8)]) // lower case ('_' becomes 0x7f)
+		h := mix(tokenTag ^ (v|0x20*swar.Lsb)&byteMasks[min(n, 8)]) // lower case ('_' becomes 0x7f)
 		for j := a + 8; j < e; j += 8 {
-			h = mix(h ^ (load(s, p+j)|0x20*lsb)&byteMasks[min(e-j, 8)])
+			h = mix(h ^ (swar.Load(s, p+j)|0x20*swar.Lsb)&byteMasks[min(e-j, 8)])
 		}
 		// Field by field: a composite literal is built on the stack and
 		// copied with wider loads than its stores, which stalls store
@@ -144,60 +146,4 @@ func readBlockPrevious(s string, p int, out []token) ([]token, int) {
 		next = slowNext(s, next, &out)
 	}
 	return out, min(next, len(s))
-}
-
-// TestMayRefuseMatchesPrevious: mayRefuse clears the answers the version
-// before it cleared, and only those.
-func TestMayRefuseMatchesPrevious(t *testing.T) {
-	rng := rand.New(rand.NewPCG(13, 13))
-	w := newWords(13, 3000)
-	pieces := []string{"I can't", "Sorry", "apologise", "rr", "RR", "oG", "og", "r", "o", "g", "\xe2", "\xe2\x80\x99", "\xc2",
-		"@", "`", "\x00", " ", "\n", "carry", "dog", "As an AI", "i", "a"}
-	for i := range 200000 {
-		var s string
-		switch i % 3 {
-		case 0:
-			s = w.sentence(3, 40)
-		case 1:
-			b := make([]byte, rng.IntN(200))
-			for k := range b {
-				b[k] = byte(rng.IntN(256))
-			}
-			s = string(b)
-		default:
-			var b strings.Builder
-			for range rng.IntN(30) {
-				b.WriteString(pieces[rng.IntN(len(pieces))])
-			}
-			s = b.String()
-		}
-		s = s[:rng.IntN(len(s)+1)]
-		s = s[:min(len(s), refusalHead)]
-		if got, want := mayRefuse(s), mayRefusePrevious(s); got != want {
-			t.Fatalf("mayRefuse(%q) = %v, want %v", s, got, want)
-		}
-	}
-}
-
-// mayRefusePrevious is mayRefuse as it was before it looked for "rr",
-// "og" and 0xe2 with one zero-byte test each.
-func mayRefusePrevious(w string) bool {
-	if len(w) == 0 {
-		return false
-	}
-	if c := w[0] | 0x20; c == 'i' || c == 'a' {
-		first := load(w, 0) | 0x20*lsb
-		for _, o := range openerHeads {
-			if first&o.mask == o.bits {
-				return true
-			}
-		}
-	}
-	for j := 0; j < len(w); j += 8 {
-		x, y := load(w, j)|0x20*lsb, load(w, j+1)|0x20*lsb // zeros past w become spaces
-		if zeroBytes(x^'r'*lsb)&zeroBytes(y^'r'*lsb)|zeroBytes(x^'o'*lsb)&zeroBytes(y^'g'*lsb)|zeroBytes(x^0xe2*lsb) != 0 {
-			return true
-		}
-	}
-	return false
 }

@@ -1,10 +1,12 @@
 package drift
 
 import (
-	"github.com/airlock-ir/airlock/internal/detect"
 	"math/bits"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/airlock-ir/airlock/internal/detect"
+	"github.com/airlock-ir/airlock/internal/swar"
 )
 
 // Tokens are what the trigger signal counts and the golden similarity
@@ -75,12 +77,6 @@ type tokenizer struct {
 	i int // where reading resumes, never inside a token
 }
 
-// SWAR constants: a one and a high bit in every byte.
-const (
-	lsb = 0x0101010101010101
-	msb = 0x8080808080808080
-)
-
 // fill appends the next tokens to out until out is full (its capacity,
 // which must not be zero) or the text ends.
 func (z *tokenizer) fill(out []token) []token {
@@ -88,31 +84,6 @@ func (z *tokenizer) fill(out []token) []token {
 		out, z.i = readBlock(z.s, z.i, out)
 	}
 	return out
-}
-
-// load returns the eight bytes of s from i, little-endian, with zeros
-// past its end.
-func load(s string, i int) uint64 {
-	if i+8 <= len(s) {
-		return le64(s, i)
-	}
-	return loadTail(s, i)
-}
-
-// loadTail is load near the end of s: the last eight bytes of s, shifted
-// down, when s has eight.
-func loadTail(s string, i int) uint64 {
-	if i >= len(s) {
-		return 0
-	}
-	if len(s) >= 8 {
-		return le64(s, len(s)-8) >> (8 * (i + 8 - len(s)))
-	}
-	var v uint64
-	for k := 0; i+k < len(s) && k < 8; k++ {
-		v |= uint64(s[i+k]) << (8 * k)
-	}
-	return v
 }
 
 // readBlock appends the tokens of the 64 bytes of s from p (fewer at its
@@ -162,9 +133,9 @@ func readBlock(s string, p int, out []token) ([]token, int) {
 			break
 		}
 		n := e - a
-		h := mix(tokenTag ^ (w.word(a)|0x20*lsb)&byteMasks[min(uint(n), 8)]) // lower case ('_' becomes 0x7f)
+		h := mix(tokenTag ^ (w.word(a)|0x20*swar.Lsb)&byteMasks[min(uint(n), 8)]) // lower case ('_' becomes 0x7f)
 		for j := a + 8; j < e; j += 8 {
-			h = mix(h ^ (w.word(j)|0x20*lsb)&byteMasks[min(uint(e-j), 8)])
+			h = mix(h ^ (w.word(j)|0x20*swar.Lsb)&byteMasks[min(uint(e-j), 8)])
 		}
 		// Field by field: a composite literal is built on the stack and
 		// copied with wider loads than its stores, which stalls store
@@ -310,16 +281,6 @@ func (t *token) stem(s string) uint64 {
 	}
 	return h
 }
-
-// le64 returns the eight bytes of b from i, little-endian.
-func le64[T string | []byte](b T, i int) uint64 {
-	b = b[i : i+8]
-	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-}
-
-// zeroBytes has the high bit of each zero byte of v.
-func zeroBytes(v uint64) uint64 { return ^((v&^msb + ^uint64(msb)) | v | ^uint64(msb)) }
 
 // gather packs the high bits of v's bytes into eight bits, byte i's as
 // bit i: the multiplication moves each to its own bit of the top byte,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/airlock-ir/airlock/internal/detect"
 	"github.com/airlock-ir/airlock/internal/event"
+	"github.com/airlock-ir/airlock/internal/swar"
 )
 
 // The trigger-token signal looks for a backdoor's trace in live traffic:
@@ -124,7 +125,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // CRC-32C is computed in hardware, a fraction of the cost of tokenising).
 func promptHash(ev *event.Event, prompt string) uint64 {
 	if len(ev.PromptSHA256) >= 8 {
-		return le64(ev.PromptSHA256, 0) // eight hex digits: 32 bits, which mix spreads
+		return swar.Load64(ev.PromptSHA256, 0) // eight hex digits: 32 bits, which mix spreads
 	}
 	return uint64(crc32.Checksum([]byte(prompt), castagnoli)) | uint64(len(prompt))<<32
 }

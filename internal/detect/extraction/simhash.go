@@ -2,6 +2,7 @@ package extraction
 
 import (
 	"github.com/airlock-ir/airlock/internal/detect"
+	"github.com/airlock-ir/airlock/internal/swar"
 	"math/bits"
 	"unicode/utf8"
 )
@@ -87,14 +88,14 @@ func features(s string, triggers *triggerTable) textFeatures {
 			for {
 				var v uint64
 				if i+n+8 <= len(s) {
-					v = le64(s, i+n)
+					v = swar.Load64(s, i+n)
 				} else {
-					v = loadTail(s, i+n) // zeros past the end, which end the word
+					v = swar.Load(s, i+n) // zeros past the end, which end the word
 				}
-				lower := v | 0x20*lsb
-				l := ((lower | msb) - 'a'*lsb) &^ ((lower | msb) - ('z'+1)*lsb) &^ v & msb
-				d := ((v | msb) - '0'*lsb) &^ ((v | msb) - ('9'+1)*lsb) &^ v & msb
-				end := ^(l | d) & msb // the high bit of each byte not in a word
+				lower := v | 0x20*swar.Lsb
+				l := ((lower | swar.Msb) - 'a'*swar.Lsb) &^ ((lower | swar.Msb) - ('z'+1)*swar.Lsb) &^ v & swar.Msb
+				d := ((v | swar.Msb) - '0'*swar.Lsb) &^ ((v | swar.Msb) - ('9'+1)*swar.Lsb) &^ v & swar.Msb
+				end := ^(l | d) & swar.Msb // the high bit of each byte not in a word
 				if end == 0 {
 					n += 8
 					letters |= l
@@ -110,7 +111,7 @@ func features(s string, triggers *triggerTable) textFeatures {
 				// The next token starts at the next letter, digit or
 				// non-ASCII byte: the separators between are skipped here
 				// as far as v shows them (all of v's if there is none).
-				starts := (l | d | v&msb) &^ below
+				starts := (l | d | v&swar.Msb) &^ below
 				next := i + n + int(uint(bits.TrailingZeros64(starts))/8)
 				n += int(k)
 				letters |= l & below
@@ -177,28 +178,6 @@ func features(s string, triggers *triggerTable) textFeatures {
 		probeWords: seen & keyBits,
 		maxRun:     maxRun,
 	}
-}
-
-// SWAR constants: a one and a high bit in every byte.
-const (
-	lsb = 0x0101010101010101
-	msb = 0x8080808080808080
-)
-
-// le64 is the eight bytes of s from i, little-endian.
-func le64(s string, i int) uint64 {
-	b := s[i : i+8]
-	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-}
-
-// loadTail is le64 near the end of s, with zeros past it.
-func loadTail(s string, i int) uint64 {
-	var v uint64
-	for k := 0; i+k < len(s) && k < 8; k++ {
-		v |= uint64(s[i+k]) << (8 * k)
-	}
-	return v
 }
 
 // wordHash is the token hash features gives an ASCII word: its bytes,

@@ -1,23 +1,29 @@
-package drift
+package detect
 
 import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
 	"strings"
+
+	"github.com/airlock-ir/airlock/internal/swar"
 )
 
 // refusalHead is how much of an answer is looked at for a refusal.
 const refusalHead = 160
 
-// refused reports whether an answer opens with a refusal: "I can't",
-// "I cannot", "I won't", "I'm unable", "As an AI" and the like, or an
-// apology together with a can't. "I'm sorry to hear that" alone is not a
-// refusal. It is the same judgement as the anomaly detector's, kept here in
-// its smallest form because that one is not exported; if they drift apart,
-// the drift detector's refusal rate stays consistent with itself, which is
-// all a distribution comparison needs.
-func refused(out string) bool {
+// Refused reports whether a model's answer opens with a refusal: "I
+// can't", "I cannot", "I won't", "I'm unable", "As an AI" and the like, or
+// an apology ("sorry", "apologise") together with a can't ("can't help",
+// "unable to assist"...), in the first refusalHead bytes after any leading
+// spaces, quotes and asterisks, in any case, with ’ read as '. "I'm sorry
+// to hear that" alone is not a refusal. The anomaly detector counts
+// refusals per caller and route with it, the drift detector a model
+// version's refusal rate.
+//
+// Nearly every answer is cleared by mayRefuse, one look at its bytes as
+// they stand; only the rest are lower-cased and matched.
+func Refused(out string) bool {
 	i := 0
 	for i < len(out) && isRefusalSpace(out[i]) {
 		i++
@@ -27,7 +33,7 @@ func refused(out string) bool {
 		return false
 	}
 	if strings.IndexByte(w, 0xe2) >= 0 {
-		return refusedSlow(out) // may hold ’, which reads as '
+		return refusedSlow(out[i:]) // may hold ’, which reads as '
 	}
 	// Lower-case eight bytes at a time: (b|0x80) - k has its high bit set
 	// when b ≥ k, without borrowing from the next byte; non-ASCII bytes
@@ -36,8 +42,8 @@ func refused(out string) bool {
 	n := len(w)
 	j := 0
 	for ; j+8 <= n; j += 8 {
-		x := le64(w, j)
-		upper := ((x | msb) - 'A'*lsb) &^ ((x | msb) - ('Z'+1)*lsb) &^ x & msb
+		x := swar.Load64(w, j)
+		upper := ((x | swar.Msb) - 'A'*swar.Lsb) &^ ((x | swar.Msb) - ('Z'+1)*swar.Lsb) &^ x & swar.Msb
 		binary.LittleEndian.PutUint64(buf[j:], x|upper>>2)
 	}
 	for ; j < n; j++ {
@@ -56,14 +62,14 @@ func refused(out string) bool {
 // looks at w as it stands, ASCII letters folded to lower case by setting
 // their 0x20 bit: that folds other bytes too ('@' to '`', 0xc2 to 0xe2,
 // 0x00 to ' '), but none to a letter, so it may say yes to an answer
-// refused would clear, never no to one it would judge a refusal. Most
-// answers are cleared here, without the copy refused judges.
+// Refused would clear, never no to one it would judge a refusal. Most
+// answers are cleared here, without the copy Refused judges.
 func mayRefuse(w string) bool {
 	if len(w) == 0 {
 		return false
 	}
 	if c := w[0] | 0x20; c == 'i' || c == 'a' {
-		first := load(w, 0) | 0x20*lsb
+		first := swar.Load(w, 0) | 0x20*swar.Lsb
 		for _, o := range openerHeads {
 			if first&o.mask == o.bits {
 				return true
@@ -72,11 +78,11 @@ func mayRefuse(w string) bool {
 	}
 	j := 0
 	for ; j+9 <= len(w); j += 8 {
-		if mayApologise(le64(w, j)|0x20*lsb, le64(w, j+1)|0x20*lsb) {
+		if mayApologise(swar.Load64(w, j)|0x20*swar.Lsb, swar.Load64(w, j+1)|0x20*swar.Lsb) {
 			return true
 		}
 	}
-	return j < len(w) && mayApologise(load(w, j)|0x20*lsb, load(w, j+1)|0x20*lsb) // zeros past w become spaces
+	return j < len(w) && mayApologise(swar.Load(w, j)|0x20*swar.Lsb, swar.Load(w, j+1)|0x20*swar.Lsb) // zeros past w become spaces
 }
 
 // mayApologise reports whether x, eight bytes of an answer, holds the
@@ -85,10 +91,10 @@ func mayRefuse(w string) bool {
 // two xored with it and ored; and v has a zero byte exactly when (v −
 // 0x01…) &^ v has a high bit set (a borrow only follows a zero byte).
 func mayApologise(x, y uint64) bool {
-	rr := (x ^ 'r'*lsb) | (y ^ 'r'*lsb)
-	og := (x ^ 'o'*lsb) | (y ^ 'g'*lsb)
-	e2 := x ^ 0xe2*lsb
-	return ((rr-lsb)&^rr|(og-lsb)&^og|(e2-lsb)&^e2)&msb != 0
+	rr := (x ^ 'r'*swar.Lsb) | (y ^ 'r'*swar.Lsb)
+	og := (x ^ 'o'*swar.Lsb) | (y ^ 'g'*swar.Lsb)
+	e2 := x ^ 0xe2*swar.Lsb
+	return ((rr-swar.Lsb)&^rr|(og-swar.Lsb)&^og|(e2-swar.Lsb)&^e2)&swar.Msb != 0
 }
 
 // openerHeads are the first eight bytes (or fewer) of refusalOpeners, as
@@ -97,8 +103,8 @@ var openerHeads = func() []struct{ bits, mask uint64 } {
 	heads := make([]struct{ bits, mask uint64 }, len(refusalOpeners))
 	for i, o := range refusalOpeners {
 		n := min(len(o), 8)
-		heads[i].mask = firstBytes(n)
-		heads[i].bits = load(string(o[:n]), 0) | 0x20*lsb&heads[i].mask
+		heads[i].mask = swar.FirstBytes(n)
+		heads[i].bits = swar.Load(string(o[:n]), 0) | 0x20*swar.Lsb&heads[i].mask
 	}
 	return heads
 }()
@@ -111,7 +117,7 @@ func isRefusalSpace(c byte) bool {
 	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '"' || c == '*'
 }
 
-// refusedSlow is refused for an answer that may hold ’ in its first bytes.
+// refusedSlow is Refused for an answer that may hold ’ in its first bytes.
 func refusedSlow(out string) bool {
 	var buf refusalBuf
 	n := 0
@@ -160,8 +166,8 @@ func refusalText(buf *refusalBuf, n int) bool {
 // English, and only there for the words.
 func apologises(buf *refusalBuf, n int) bool {
 	for j := 0; j < n; j += 8 {
-		x, y := le64(buf[:], j), le64(buf[:], j+1) // zeros past n match neither
-		c := zeroBytes(x^'r'*lsb)&zeroBytes(y^'r'*lsb) | zeroBytes(x^'o'*lsb)&zeroBytes(y^'g'*lsb)
+		x, y := swar.Load64(buf[:], j), swar.Load64(buf[:], j+1) // zeros past n match neither
+		c := swar.ZeroBytes(x^'r'*swar.Lsb)&swar.ZeroBytes(y^'r'*swar.Lsb) | swar.ZeroBytes(x^'o'*swar.Lsb)&swar.ZeroBytes(y^'g'*swar.Lsb)
 		for ; c != 0; c &= c - 1 {
 			i := j + bits.TrailingZeros64(c)/8
 			// Past n all is zero, so a match ends within the n bytes.
