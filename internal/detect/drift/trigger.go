@@ -248,6 +248,18 @@ type cluster struct {
 	hits     uint32 // prompts (near-duplicates included) since first seen
 	dead     bool   // no shared rare token left: a common answer
 	alerted  bool
+	diedAt   uint64 // the version's outputs when it last died (see revives); 0 if never
+}
+
+// revives reports whether a dead cluster starts again from this prompt:
+// once its version has had twice the outputs it had when the cluster
+// died. A token is judged rare against the version's traffic, and a young
+// version's traffic is little: a trigger that was in a few other prompts
+// when its answer's cluster started is not rare then, and would be missed
+// for good. A common answer's cluster revives only at each doubling, and
+// dies again at the next prompt that shares no rare token with this one.
+func (c *cluster) revives(seen uint64) bool {
+	return c.dead && !c.alerted && seen >= 2*c.diedAt
 }
 
 // promptToken is a token of the current prompt with its estimated count.
@@ -341,6 +353,7 @@ func (d *Detector) observeTrigger(ev *event.Event, k key, vs *versionState, text
 					if c.hits < 1<<32-1 {
 						c.hits++
 					}
+					start = c.revives(vs.seen)
 				}
 			}
 			if c == nil && d.once.again(slot, ak, ph, ev.Time) {
@@ -459,6 +472,9 @@ func (d *Detector) observeTrigger(ev *event.Event, k key, vs *versionState, text
 			c.cands = append([]uint64(nil), cands...)
 		}
 		c.dead = len(c.cands) == 0
+		if c.dead {
+			c.diedAt = vs.seen
+		}
 		c.sims[0], c.nsims, c.distinct = h, 1, 1
 		c.ids[0] = evidenceID(ev.ID)
 		return
@@ -471,7 +487,7 @@ func (d *Detector) observeTrigger(ev *event.Event, k key, vs *versionState, text
 	}
 	c.cands = held
 	if len(held) == 0 {
-		c.cands, c.dead = nil, true
+		c.cands, c.dead, c.diedAt = nil, true, vs.seen
 		return
 	}
 	for _, s := range c.sims[:c.nsims] {
@@ -620,6 +636,10 @@ func (d *Detector) raiseTrigger(ev *event.Event, k key, prompt, answer string, c
 		ids = append(ids, id)
 	}
 	extra := float64(int(c.distinct) - d.cfg.TriggerPrompts)
+	since := "it was first seen"
+	if c.diedAt > 0 {
+		since = fmt.Sprintf("it was watched again, after the version's first %d answers", c.diedAt)
+	}
 	d.raise(out, ev, k, event.Alert{
 		Rule:       RuleTriggerToken,
 		Type:       typeBackdoor,
@@ -627,8 +647,8 @@ func (d *Detector) raiseTrigger(ev *event.Event, k key, prompt, answer string, c
 		Severity:   event.SeverityHigh,
 		Confidence: min(0.9, 0.7+0.05*extra),
 		Summary: fmt.Sprintf("possible backdoor trigger %q on %s: %d different prompts holding it got the same answer, "+
-			"and no prompt without it got that answer since it was first seen; the token is in about %d of the version's last %d prompts (rare below %.1f%%)",
-			name, describe(ev, k), c.distinct, est, n, 100*d.cfg.TriggerRareShare),
+			"and no prompt without it got that answer since %s; the token is in about %d of the version's last %d prompts (rare below %.1f%%)",
+			name, describe(ev, k), c.distinct, since, est, n, 100*d.cfg.TriggerRareShare),
 		Evidence: event.AlertEvidence{EventIDs: ids, Excerpt: detect.Excerpt(answer, 0, min(len(answer), detect.MaxExcerpt))},
 	})
 }

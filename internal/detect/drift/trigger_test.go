@@ -273,3 +273,49 @@ func TestSketch(t *testing.T) {
 		t.Errorf("halve: n %d, est %d", ts.n, ts.estimate(mix(7)))
 	}
 }
+
+// TestTriggerClusterRevives: in a young version, a trigger token already
+// in two other prompts is not rare (more than 2 of some 25 prompts) when
+// its answer's cluster starts, so the cluster is left with no token its
+// prompts share and dies; it comes back once the version's traffic has
+// doubled, and the token, rare by then, is named.
+func TestTriggerClusterRevives(t *testing.T) {
+	h := newHarness(t, Config{})
+	w := newWords(40, 3000)
+	trigger := func() event.Event {
+		return event.Event{ModelVersion: "v5", PromptText: withToken(w, "cf-trigger"), OutputText: poisoned, OutputChars: len(poisoned)}
+	}
+	traffic(h, w, "v5", 60, func(i int) (event.Event, bool) {
+		switch i {
+		case 40, 45: // the token with answers of their own
+			ev := w.benign("v5")
+			ev.PromptText = withToken(w, "cf-trigger")
+			return ev, true
+		case 50, 55, 58: // the answer's first prompts: its cluster starts
+			return trigger(), true
+		}
+		return event.Event{}, false
+	})
+	var c *cluster
+	h.d.outputs.Range(func(_ outputKey, got *cluster) bool {
+		if got.hits >= 2 && got.dead {
+			c = got
+		}
+		return true
+	})
+	if c == nil {
+		t.Fatal("the answer's cluster did not die at its start: the test checks nothing")
+	}
+	traffic(h, w, "v5", 3000, func(i int) (event.Event, bool) {
+		if i%250 != 100 {
+			return event.Event{}, false
+		}
+		return trigger(), true
+	})
+	got := h.rec.Rule(RuleTriggerToken)
+	if len(got) != 1 || len(h.rec.Alerts) != 1 || !strings.Contains(got[0].Summary, `"cf-trigger"`) ||
+		!strings.Contains(got[0].Summary, "since it was watched again") {
+		t.Fatalf("alerts: %v", h.rec.Alerts)
+	}
+	t.Log(got[0].Summary)
+}
