@@ -110,9 +110,10 @@ func cutPoint(s string, start, end int) int {
 	return end
 }
 
-// maxMarkRun is the longest run of combining marks kept. More than 30 in a
-// row make NFKC insert U+034F, which textnorm.Sanitize then strips and
-// normalises again, without end; and no script needs more than a few.
+// maxMarkRun is the longest run of combining marks kept: no script needs
+// more than a few, and "zalgo" runs of hundreds only cost normalising
+// time (over 30 in a row, NFKC inserts U+034F, which textnorm.Sanitize
+// strips and normalises again, a bounded number of rounds).
 const maxMarkRun = 16
 
 // capMarks shortens every run of combining marks (and of the halfwidth
