@@ -161,7 +161,7 @@ func refusalText(buf *refusalBuf, n int) bool {
 	return false
 }
 
-// apologises reports whether the first n bytes of buf hold "orry" or
+// apologises reports whether the first n bytes of buf hold "sorry" or
 // "polog". It looks eight bytes at a time for "rr" and "og", rare in
 // English, and only there for the words.
 func apologises(buf *refusalBuf, n int) bool {
@@ -171,7 +171,7 @@ func apologises(buf *refusalBuf, n int) bool {
 		for ; c != 0; c &= c - 1 {
 			i := j + bits.TrailingZeros64(c)/8
 			// Past n all is zero, so a match ends within the n bytes.
-			if buf[i] == 'r' && i >= 1 && string(buf[i-1:i+3]) == "orry" ||
+			if buf[i] == 'r' && i >= 2 && string(buf[i-2:i+3]) == "sorry" ||
 				buf[i] == 'o' && i >= 3 && string(buf[i-3:i+2]) == "polog" {
 				return true
 			}

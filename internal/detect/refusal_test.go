@@ -29,6 +29,8 @@ func TestRefused(t *testing.T) {
 		{"Well, sorry, I can't do that.", true},
 		{"Well, SOrry, I can't do that.", true},
 		{"I'm sorry to hear about your cat.", false},
+		{"Don't worry, I can't help but smile at that.", false},
+		{"No need to worry: I cannot do that wrong twice.", false},
 		{"I’m sorry to hear that. Here are some ideas that may help.", false},
 		{"I can tell you about Paris.", false},
 		{"Here is the code you asked for: print('I cannot')", false},
@@ -84,7 +86,7 @@ func refusedReference(out string) bool {
 			}
 		}
 	}
-	if bytes.Contains(s, []byte("orry")) || bytes.Contains(s, []byte("polog")) {
+	if bytes.Contains(s, []byte("sorry")) || bytes.Contains(s, []byte("polog")) {
 		for _, p := range refusalVerbs {
 			if bytes.Contains(s, p) {
 				return true
@@ -101,7 +103,7 @@ func refusedReference(out string) bool {
 func TestRefusedMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 8))
 	pieces := []string{"I can't", "I CANNOT", "i won’t", "I’m sorry", "I'm Sorry", "SORRY", "sOrRy", "ſorry", "\u212Aelvin",
-		"apologise", "APOLOGY", "As an AI", "AS", "an AI", "I", "i", "m", "can't help", "can’t", "Unfortunately",
+		"apologise", "APOLOGY", "worry", "Lorry", "As an AI", "AS", "an AI", "I", "i", "m", "can't help", "can’t", "Unfortunately",
 		"unable to assist", "not able to", "hear that", " ", "  ", "\n", "\t", "\r", "\"", "*", "'", "- ", "1. ", "{",
 		"```", "é", "日本", "\xe2", "\xe2\x80", "Z", "hello", "log", "error", "I am unable", "not able to help",
 		strings.Repeat("x", 150), strings.Repeat("word ", 30)}

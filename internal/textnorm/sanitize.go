@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/airlock-ir/airlock/internal/swar"
 )
 
 const (
@@ -44,13 +46,9 @@ func Sanitize(s string) string {
 	// Eight bytes at a time: stop at the first word holding a non-ASCII
 	// byte, a byte below 0x20 (a control, or TAB, LF, CR) or DEL.
 	for ; i+8 <= len(s); i += 8 {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		const lo, hi = 0x0101010101010101, 0x8080808080808080
-		del := w ^ 0x7f*lo // zero where w holds DEL
-		below20 := (w - 0x20*lo) &^ w & hi
-		hasDel := (del - lo) &^ del & hi
-		if w&hi|below20|hasDel != 0 {
+		w := swar.Load64(s, i)
+		below20 := (w - 0x20*swar.Lsb) &^ w & swar.Msb
+		if w&swar.Msb|below20|swar.ZeroBytes(w^0x7f*swar.Lsb) != 0 { // non-ASCII, below 0x20, DEL
 			break
 		}
 	}

@@ -1,10 +1,11 @@
 package extraction
 
 import (
-	"github.com/airlock-ir/airlock/internal/detect"
-	"github.com/airlock-ir/airlock/internal/swar"
 	"math/bits"
 	"unicode/utf8"
+
+	"github.com/airlock-ir/airlock/internal/detect"
+	"github.com/airlock-ir/airlock/internal/swar"
 )
 
 // Tokens are runs of ASCII letters and digits (folded to lower case) and
