@@ -60,12 +60,13 @@ const (
 )
 
 // Split assigns an example to "train" or "test" by a hash of its folded
-// text: one in five texts is held out. The assignment depends on nothing
+// text: one in five texts is held out, and every text of SetEverydayOther,
+// which is only scored. The assignment depends on nothing
 // but the text, so duplicates land together and Train never sees a test
 // text. Near-duplicates (the same case translated, or a template with
 // another payload) can still fall on both sides; see docs/promptinject.md.
 func Split(ex Example) string {
-	if splitHash(ex.Text)%5 == 0 {
+	if ex.Set == SetEverydayOther || splitHash(ex.Text)%5 == 0 {
 		return "test"
 	}
 	return "train"
@@ -96,7 +97,7 @@ func LoadCorpus(dataDir string) ([]Example, error) {
 	}
 	var c corpusBuilder
 	steps := []func(dir string, c *corpusBuilder) error{
-		loadCyberSecEval, loadMITRE, loadInTheWild, loadNotInject, loadWildGuard, loadBIPIA, loadEveryday,
+		loadCyberSecEval, loadMITRE, loadInTheWild, loadNotInject, loadWildGuard, loadBIPIA, loadEveryday, loadEverydayOther,
 	}
 	for _, step := range steps {
 		if err := step(dir, &c); err != nil {

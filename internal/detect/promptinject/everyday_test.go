@@ -103,3 +103,34 @@ func TestEverydayIsDeterministicAndDisjoint(t *testing.T) {
 		}
 	}
 }
+
+// TestEverydayOther: the set is the same on every call, fills every slot,
+// holds at least 60 distinct prompts per language on average, and is only
+// ever scored: Split holds all of it out of training.
+func TestEverydayOther(t *testing.T) {
+	a, b := EverydayOther(), EverydayOther()
+	if strings.Join(a, "\n") != strings.Join(b, "\n") {
+		t.Fatal("EverydayOther is not the same twice")
+	}
+	if min := 60 * len(everydayLanguages); len(a) < min {
+		t.Errorf("%d prompts, want at least %d", len(a), min)
+	}
+	for _, l := range everydayLanguages {
+		for _, tmpl := range l.templates {
+			expandTemplate(tmpl, func(slot string) string {
+				if len(l.pools[slot]) == 0 {
+					t.Errorf("%s: template %q has slot %q with no pool", l.name, tmpl, slot)
+				}
+				return ""
+			})
+		}
+	}
+	for _, p := range a {
+		if strings.ContainsAny(p, "{}") {
+			t.Errorf("unexpanded slot in %q", p)
+		}
+		if Split(Example{Text: p, Set: SetEverydayOther}) != "test" {
+			t.Fatalf("%q would be trained on", p)
+		}
+	}
+}
