@@ -39,7 +39,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	fmt.Fprintf(stdout, "wrote %s (%d bytes) in %s from %d training examples\n", *out, model.Len(), rep.Duration.Round(1e6), rep.TrainExamples)
+	fmt.Fprintf(stdout, "wrote %s (%d bytes) in %s from %d training examples", *out, model.Len(), rep.Duration.Round(1e6), rep.TrainExamples)
+	if rep.Other != nil {
+		fmt.Fprintf(stdout, " (%d for the other-language models)", rep.Other.TrainExamples)
+	}
+	fmt.Fprintln(stdout)
 	if rep.Test != nil {
 		printEval(stdout, rep.Test)
 	}

