@@ -162,7 +162,7 @@ func refusalText(buf *refusalBuf, n int) bool {
 }
 
 // apologises reports whether the first n bytes of buf hold "sorry" or
-// "polog". It looks eight bytes at a time for "rr" and "og", rare in
+// "apolog". It looks eight bytes at a time for "rr" and "og", rare in
 // English, and only there for the words.
 func apologises(buf *refusalBuf, n int) bool {
 	for j := 0; j < n; j += 8 {
@@ -172,7 +172,7 @@ func apologises(buf *refusalBuf, n int) bool {
 			i := j + bits.TrailingZeros64(c)/8
 			// Past n all is zero, so a match ends within the n bytes.
 			if buf[i] == 'r' && i >= 2 && string(buf[i-2:i+3]) == "sorry" ||
-				buf[i] == 'o' && i >= 3 && string(buf[i-3:i+2]) == "polog" {
+				buf[i] == 'o' && i >= 4 && string(buf[i-4:i+2]) == "apolog" {
 				return true
 			}
 		}

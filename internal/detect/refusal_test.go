@@ -30,6 +30,8 @@ func TestRefused(t *testing.T) {
 		{"Well, SOrry, I can't do that.", true},
 		{"I'm sorry to hear about your cat.", false},
 		{"Don't worry, I can't help but smile at that.", false},
+		{"Network topology matters here: a hub cannot provide isolation between ports.", false},
+		{"Anthropology aside, tools can't help with that question alone.", false},
 		{"No need to worry: I cannot do that wrong twice.", false},
 		{"I’m sorry to hear that. Here are some ideas that may help.", false},
 		{"I can tell you about Paris.", false},
@@ -86,7 +88,7 @@ func refusedReference(out string) bool {
 			}
 		}
 	}
-	if bytes.Contains(s, []byte("sorry")) || bytes.Contains(s, []byte("polog")) {
+	if bytes.Contains(s, []byte("sorry")) || bytes.Contains(s, []byte("apolog")) {
 		for _, p := range refusalVerbs {
 			if bytes.Contains(s, p) {
 				return true
@@ -103,7 +105,7 @@ func refusedReference(out string) bool {
 func TestRefusedMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 8))
 	pieces := []string{"I can't", "I CANNOT", "i won’t", "I’m sorry", "I'm Sorry", "SORRY", "sOrRy", "ſorry", "\u212Aelvin",
-		"apologise", "APOLOGY", "worry", "Lorry", "As an AI", "AS", "an AI", "I", "i", "m", "can't help", "can’t", "Unfortunately",
+		"apologise", "APOLOGY", "worry", "Lorry", "topology", "Anthropology", "As an AI", "AS", "an AI", "I", "i", "m", "can't help", "can’t", "Unfortunately",
 		"unable to assist", "not able to", "hear that", " ", "  ", "\n", "\t", "\r", "\"", "*", "'", "- ", "1. ", "{",
 		"```", "é", "日本", "\xe2", "\xe2\x80", "Z", "hello", "log", "error", "I am unable", "not able to help",
 		strings.Repeat("x", 150), strings.Repeat("word ", 30)}
