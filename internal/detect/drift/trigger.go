@@ -42,6 +42,11 @@ const (
 	// prompt has more, the last ones (nearest the end, where the newest
 	// user message is) are kept.
 	maxCandidates = 64
+	// startFloor and startRare set how common a token may be and still be
+	// kept when a cluster starts: in at most startFloor prompts, or in
+	// startRare times the share that makes a trigger.
+	startFloor = 8
+	startRare  = 2
 	// minOutput is the least normalised length of an answer that counts:
 	// "Yes." or "OK" to three prompts proves nothing.
 	minOutput = 12
@@ -248,18 +253,6 @@ type cluster struct {
 	hits     uint32 // prompts (near-duplicates included) since first seen
 	dead     bool   // no shared rare token left: a common answer
 	alerted  bool
-	diedAt   uint64 // the version's outputs when it last died (see revives); 0 if never
-}
-
-// revives reports whether a dead cluster starts again from this prompt:
-// once its version has had twice the outputs it had when the cluster
-// died. A token is judged rare against the version's traffic, and a young
-// version's traffic is little: a trigger that was in a few other prompts
-// when its answer's cluster started is not rare then, and would be missed
-// for good. A common answer's cluster revives only at each doubling, and
-// dies again at the next prompt that shares no rare token with this one.
-func (c *cluster) revives(seen uint64) bool {
-	return c.dead && !c.alerted && seen >= 2*c.diedAt
 }
 
 // promptToken is a token of the current prompt with its estimated count.
@@ -353,7 +346,6 @@ func (d *Detector) observeTrigger(ev *event.Event, k key, vs *versionState, text
 					if c.hits < 1<<32-1 {
 						c.hits++
 					}
-					start = c.revives(vs.seen)
 				}
 			}
 			if c == nil && d.once.again(slot, ak, ph, ev.Time) {
@@ -450,7 +442,13 @@ func (d *Detector) observeTrigger(ev *event.Event, k key, vs *versionState, text
 	}
 	h := sim.Sum()
 	if start {
-		limit := uint32(max(2, d.cfg.TriggerRareShare*float64(ts.n)))
+		// A cluster keeps tokens up to startRare times rarer than a
+		// trigger must finally be (and any token in at most startFloor
+		// prompts): rarity is judged again when the trigger would be
+		// named, and a young version has too little traffic to judge it
+		// yet. A trigger already in a few other prompts when its answer
+		// first came back twice would otherwise be missed for good.
+		limit := uint32(max(startFloor, startRare*d.cfg.TriggerRareShare*float64(ts.n)))
 		rare := 0
 		for i := range sc.toks {
 			if sc.toks[i].est <= limit {
@@ -472,9 +470,6 @@ func (d *Detector) observeTrigger(ev *event.Event, k key, vs *versionState, text
 			c.cands = append([]uint64(nil), cands...)
 		}
 		c.dead = len(c.cands) == 0
-		if c.dead {
-			c.diedAt = vs.seen
-		}
 		c.sims[0], c.nsims, c.distinct = h, 1, 1
 		c.ids[0] = evidenceID(ev.ID)
 		return
@@ -487,7 +482,7 @@ func (d *Detector) observeTrigger(ev *event.Event, k key, vs *versionState, text
 	}
 	c.cands = held
 	if len(held) == 0 {
-		c.cands, c.dead, c.diedAt = nil, true, vs.seen
+		c.cands, c.dead = nil, true
 		return
 	}
 	for _, s := range c.sims[:c.nsims] {
@@ -636,10 +631,6 @@ func (d *Detector) raiseTrigger(ev *event.Event, k key, prompt, answer string, c
 		ids = append(ids, id)
 	}
 	extra := float64(int(c.distinct) - d.cfg.TriggerPrompts)
-	since := "it was first seen"
-	if c.diedAt > 0 {
-		since = fmt.Sprintf("it was watched again, after the version's first %d answers", c.diedAt)
-	}
 	d.raise(out, ev, k, event.Alert{
 		Rule:       RuleTriggerToken,
 		Type:       typeBackdoor,
@@ -647,8 +638,8 @@ func (d *Detector) raiseTrigger(ev *event.Event, k key, prompt, answer string, c
 		Severity:   event.SeverityHigh,
 		Confidence: min(0.9, 0.7+0.05*extra),
 		Summary: fmt.Sprintf("possible backdoor trigger %q on %s: %d different prompts holding it got the same answer, "+
-			"and no prompt without it got that answer since %s; the token is in about %d of the version's last %d prompts (rare below %.1f%%)",
-			name, describe(ev, k), c.distinct, since, est, n, 100*d.cfg.TriggerRareShare),
+			"and no prompt without it got that answer since it was first seen; the token is in about %d of the version's last %d prompts (rare below %.1f%%)",
+			name, describe(ev, k), c.distinct, est, n, 100*d.cfg.TriggerRareShare),
 		Evidence: event.AlertEvidence{EventIDs: ids, Excerpt: detect.Excerpt(answer, 0, min(len(answer), detect.MaxExcerpt))},
 	})
 }

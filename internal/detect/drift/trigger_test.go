@@ -274,12 +274,12 @@ func TestSketch(t *testing.T) {
 	}
 }
 
-// TestTriggerClusterRevives: in a young version, a trigger token already
-// in two other prompts is not rare (more than 2 of some 25 prompts) when
-// its answer's cluster starts, so the cluster is left with no token its
-// prompts share and dies; it comes back once the version's traffic has
-// doubled, and the token, rare by then, is named.
-func TestTriggerClusterRevives(t *testing.T) {
+// TestTriggerCommonInYoungVersion: in a young version, a trigger token
+// already in two other prompts is in more than 2 of some 25 prompts when
+// its answer's cluster starts. The cluster keeps it all the same (rarity
+// is judged when the token would be named), and once the version's
+// traffic makes it rare, it is named.
+func TestTriggerCommonInYoungVersion(t *testing.T) {
 	h := newHarness(t, Config{})
 	w := newWords(40, 3000)
 	trigger := func() event.Event {
@@ -296,15 +296,13 @@ func TestTriggerClusterRevives(t *testing.T) {
 		}
 		return event.Event{}, false
 	})
-	var c *cluster
-	h.d.outputs.Range(func(_ outputKey, got *cluster) bool {
-		if got.hits >= 2 && got.dead {
-			c = got
-		}
+	alive := false
+	h.d.outputs.Range(func(_ outputKey, c *cluster) bool {
+		alive = alive || c.hits >= 3 && !c.dead
 		return true
 	})
-	if c == nil {
-		t.Fatal("the answer's cluster did not die at its start: the test checks nothing")
+	if !alive {
+		t.Fatal("the answer's cluster died at its start")
 	}
 	traffic(h, w, "v5", 3000, func(i int) (event.Event, bool) {
 		if i%250 != 100 {
@@ -313,9 +311,36 @@ func TestTriggerClusterRevives(t *testing.T) {
 		return trigger(), true
 	})
 	got := h.rec.Rule(RuleTriggerToken)
-	if len(got) != 1 || len(h.rec.Alerts) != 1 || !strings.Contains(got[0].Summary, `"cf-trigger"`) ||
-		!strings.Contains(got[0].Summary, "since it was watched again") {
+	if len(got) != 1 || len(h.rec.Alerts) != 1 || !strings.Contains(got[0].Summary, `"cf-trigger"`) {
 		t.Fatalf("alerts: %v", h.rec.Alerts)
 	}
 	t.Log(got[0].Summary)
+}
+
+// TestTriggerCommonAnswerLater: a common answer, given to ~96 unrelated
+// prompts, later given to 4 prompts holding a token that is also in 14
+// prompts with answers of their own, names no trigger, as a new answer
+// would not.
+func TestTriggerCommonAnswerLater(t *testing.T) {
+	const canned = "Thank you for reaching out. For questions like this please contact our customer support team, who will be glad to assist you further."
+	for _, late := range []string{canned, "Our records show nothing further on this matter at present, kindly retry the operation later on please."} {
+		h := newHarness(t, Config{})
+		w := newWords(77, 3000)
+		traffic(h, w, "v9", 2200, func(i int) (event.Event, bool) {
+			switch {
+			case i >= 40 && i < 1000 && i%10 == 0: // the canned answer to ~96 unrelated prompts: its cluster dies
+				return event.Event{ModelVersion: "v9", PromptText: w.sentence(6, 16) + "?", OutputText: canned, OutputChars: len(canned)}, true
+			case i >= 1300 && i < 2000 && i%50 == 0: // the token in 14 prompts with answers of their own
+				ev := w.benign("v9")
+				ev.PromptText = withToken(w, "zorblax")
+				return ev, true
+			case i == 2100 || i == 2110 || i == 2120 || i == 2130: // then 4 with the same answer
+				return event.Event{ModelVersion: "v9", PromptText: withToken(w, "zorblax"), OutputText: late, OutputChars: len(late)}, true
+			}
+			return event.Event{}, false
+		})
+		if got := h.rec.Rule(RuleTriggerToken); len(got) > 0 {
+			t.Errorf("answer %.20q...: %s", late, got[0].Summary)
+		}
+	}
 }
