@@ -181,6 +181,11 @@ func networkOf(ip string) (netip.Prefix, bool) {
 	if a, ok := parseDottedQuad(ip); ok {
 		return netip.PrefixFrom(netip.AddrFrom4([4]byte{a[0], a[1], a[2], 0}), 24), true
 	}
+	return parsedNetworkOf(ip)
+}
+
+// parsedNetworkOf is networkOf by netip alone, for any address it parses.
+func parsedNetworkOf(ip string) (netip.Prefix, bool) {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
 		return netip.Prefix{}, false
