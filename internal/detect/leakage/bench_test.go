@@ -19,7 +19,7 @@ var benchWords = append(slices.Clone(detecttest.Words), strings.Fields("code int
 func BenchmarkObserveSupport(b *testing.B) {
 	d, err := New(Config{
 		Canaries:              []string{"AIRLOCK-CANARY-5d1e8f02"},
-		SystemPromptFragments: map[string][]string{"support": {"Internal escalation code is ORANGE-42", "Never give investment advice."}},
+		SystemPromptFragments: map[string][]string{"support": detecttest.SupportFragments},
 	})
 	if err != nil {
 		b.Fatal(err)
