@@ -61,15 +61,31 @@ func (b *Baseline) Add(x float64, p BaselineParams) {
 		b.Mean, b.Var, b.N = x, 0, 1
 		return
 	}
+	if x == 0 && b.Mean == 0 && b.Var == 0 {
+		b.count(1) // a baseline of zeros learning a zero stays as it is
+		return
+	}
+	// A warm baseline clips x to Limit(p, p.Clip), whose spread is at
+	// least the floors: x at most the limit worked out with the floors
+	// alone needs no clip, nor the spread's square root.
 	if b.Warm(p) && p.Clip > 0 {
-		x = min(x, b.Limit(p, p.Clip))
+		if floor := max(p.AbsFloor, p.RelFloor*math.Abs(b.Mean)); !(x <= b.Mean+p.Clip*floor) {
+			x = min(x, b.Limit(p, p.Clip))
+		}
 	}
 	a := max(p.Alpha, 1/(float64(b.N)+1))
 	d := x - b.Mean
 	b.Mean += a * d
 	b.Var = (1 - a) * (b.Var + a*d*d)
-	if b.N < math.MaxUint32 {
-		b.N++
+	b.count(1)
+}
+
+// count counts n samples learned, saturating.
+func (b *Baseline) count(n int) {
+	if uint64(b.N)+uint64(n) >= math.MaxUint32 {
+		b.N = math.MaxUint32
+	} else {
+		b.N += uint32(n)
 	}
 }
 
@@ -78,6 +94,10 @@ func (b *Baseline) Add(x float64, p BaselineParams) {
 // idle spell costs one power, not n updates: with r = 1 − Alpha, the mean
 // becomes mean·rⁿ and the variance rⁿ·(var + mean²·(1 − rⁿ)).
 func (b *Baseline) AddZeros(n int, p BaselineParams) {
+	if n > 0 && b.N > 0 && b.Mean == 0 && b.Var == 0 {
+		b.count(n) // zeros teach a baseline of zeros nothing but their number
+		return
+	}
 	for n > 0 && (b.N == 0 || 1/(float64(b.N)+1) > p.Alpha) {
 		b.Add(0, p)
 		n--
@@ -88,9 +108,5 @@ func (b *Baseline) AddZeros(n int, p BaselineParams) {
 	rn := math.Pow(1-p.Alpha, float64(n))
 	b.Var = rn * (b.Var + b.Mean*b.Mean*(1-rn))
 	b.Mean *= rn
-	if uint64(b.N)+uint64(n) >= math.MaxUint32 {
-		b.N = math.MaxUint32
-	} else {
-		b.N += uint32(n)
-	}
+	b.count(n)
 }

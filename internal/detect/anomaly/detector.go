@@ -197,7 +197,8 @@ func (d *Detector) update(s *series, b int64, add *[numMeasures]float64, n measu
 					v /= float64(s.latN)
 					idle = 0 // an idle bucket has no latency
 				}
-				learn(&s.base[m], v, idle, &d.params[m])
+				s.base[m].Add(v, d.params[m])
+				s.base[m].AddZeros(idle, d.params[m])
 			}
 		}
 		s.bucket, s.cur, s.latN, s.fired, s.first = b, [numMeasures]float64{}, 0, 0, ""
