@@ -191,17 +191,24 @@ const everydayCount = 3200
 
 // Everyday returns the everyday benign prompts, the same on every call.
 func Everyday() []string {
-	r := splitmix(0xa1410c4)
-	seen := make(map[string]bool, everydayCount)
-	out := make([]string, 0, everydayCount)
-	for attempts := 0; len(out) < everydayCount && attempts < everydayCount*20; attempts++ {
-		t := everydayTemplates[r.next()%uint64(len(everydayTemplates))]
+	return generate(splitmix(0xa1410c4), everydayTemplates, everydayPools, everydayCount, func(s string) string {
+		return strings.Replace(s, " .", ".", 1) // an empty slot before a full stop
+	})
+}
+
+// generate draws up to n distinct prompts from templates, each slot from
+// its pool, with r, and tidies each: spaces collapsed (an empty slot leaves
+// two), then tidy. It gives up after 20n draws.
+func generate(r *splitmixState, templates []string, pools map[string][]string, n int, tidy func(string) string) []string {
+	seen := make(map[string]bool, n)
+	out := make([]string, 0, n)
+	for attempts := 0; len(out) < n && attempts < n*20; attempts++ {
+		t := templates[r.next()%uint64(len(templates))]
 		s := expandTemplate(t, func(slot string) string {
-			pool := everydayPools[slot]
+			pool := pools[slot]
 			return pool[r.next()%uint64(len(pool))]
 		})
-		s = strings.Join(strings.Fields(s), " ") // an empty slot leaves a double space
-		s = strings.Replace(s, " .", ".", 1)
+		s = tidy(strings.Join(strings.Fields(s), " "))
 		if !seen[s] {
 			seen[s] = true
 			out = append(out, s)

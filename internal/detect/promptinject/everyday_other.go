@@ -1,7 +1,5 @@
 package promptinject
 
-import "strings"
-
 // SetEverydayOther is the everyday set in the other languages of the
 // corpora: the 17 of CyberSecEval's machine-translated injections. The
 // public benign sets are English, so without it nearly every non-English
@@ -351,19 +349,7 @@ func EverydayOther() []string {
 	r := splitmix(0xe7e1d4)
 	var out []string
 	for _, l := range everydayLanguages {
-		seen := make(map[string]bool, everydayOtherPerLanguage)
-		for attempts := 0; len(seen) < everydayOtherPerLanguage && attempts < everydayOtherPerLanguage*20; attempts++ {
-			t := l.templates[r.next()%uint64(len(l.templates))]
-			s := expandTemplate(t, func(slot string) string {
-				pool := l.pools[slot]
-				return pool[r.next()%uint64(len(pool))]
-			})
-			s = strings.Join(strings.Fields(s), " ")
-			if !seen[s] {
-				seen[s] = true
-				out = append(out, s)
-			}
-		}
+		out = append(out, generate(r, l.templates, l.pools, everydayOtherPerLanguage, func(s string) string { return s })...)
 	}
 	return out
 }
